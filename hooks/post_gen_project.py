@@ -1,0 +1,88 @@
+"""Remove the parts the answers did not choose, then initialise git and DVC in the new project."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+LICENSES_DIR = Path("licenses")
+SAMPLE_DATA = Path("data/raw/data.csv")
+
+
+def remove_license_choices(chosen: str, project: Path) -> None:
+    """Keep the chosen license as LICENSE and drop the other texts."""
+    (project / LICENSES_DIR / chosen).replace(project / "LICENSE")
+    shutil.rmtree(project / LICENSES_DIR)
+
+
+def remove_sample_data(project: Path) -> None:
+    """Drop the sample CSV: bundled scikit-learn data sets need no file."""
+    (project / SAMPLE_DATA).unlink()
+    for folder in SAMPLE_DATA.parents[:-1]:  # data/raw, then data, when left empty
+        if not any((project / folder).iterdir()):
+            (project / folder).rmdir()
+
+
+def dvc_command() -> list[str] | None:
+    """The DVC command line to use, or None when DVC is not installed here."""
+    if exe := shutil.which("dvc"):
+        return [exe]
+    if importlib.util.find_spec("dvc") is not None:
+        return [sys.executable, "-m", "dvc"]
+    return None
+
+
+def run(command: list[str], project: Path) -> bool:
+    """Run a setup command quietly; report its first error line and return whether it worked."""
+    result = subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        print(f"  warning: {' '.join(command[-3:])} failed: {detail[-1] if detail else 'no output'}")
+    return result.returncode == 0
+
+
+def init_git(project: Path) -> bool:
+    """`git init -b main` when git is installed; say how to do it by hand otherwise."""
+    if shutil.which("git") is None:
+        print("  git not found: install git, then run `git init -b main` in the project")
+        return False
+    if (project / ".git").exists():
+        return True
+    if run(["git", "init", "-q", "-b", "main"], project):
+        print("  initialised a git repository (branch main)")
+        return True
+    return False
+
+
+def init_dvc(project: Path, model_storage: str, remote_url: str) -> bool:
+    """`dvc init` (and the default remote) when DVC is installed; otherwise `make install` does it."""
+    dvc = dvc_command()
+    if dvc is None:
+        print("  DVC not found here: `make install` installs it and runs `dvc init`")
+        return False
+    if not (project / ".dvc").exists() and not run([*dvc, "init", "-q"], project):
+        return False
+    print("  initialised DVC")
+    if model_storage == "dvc-remote" and run([*dvc, "remote", "add", "-d", "-f", "storage", remote_url], project):
+        print(f"  set the default DVC remote 'storage' to {remote_url}")
+    return True
+
+
+def main(context_json: str, project: Path) -> int:
+    """Finish the generated project in `project` according to the answers."""
+    context = json.loads(context_json)
+    remove_license_choices(context["license"], project)
+    if context["dataset"] != "csv":
+        remove_sample_data(project)
+    if init_git(project):
+        init_dvc(project, context["model_storage"], context["dvc_remote_url"])
+    print(f"\nNext: cd {project.name} && make install && .venv/bin/dvc repro")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(r"""{{ cookiecutter | tojson }}""", Path.cwd()))

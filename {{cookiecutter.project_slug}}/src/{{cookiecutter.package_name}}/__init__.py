@@ -1,0 +1,1 @@
+"""{{ cookiecutter.project_name }}: pipeline stages, model artifacts and their checks."""

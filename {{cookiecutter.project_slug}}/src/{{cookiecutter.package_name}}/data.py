@@ -1,0 +1,110 @@
+"""Load the raw data (a bundled scikit-learn set or a CSV/Parquet file) and validate it."""
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sklearn import datasets
+
+from .errors import DataError
+
+BUNDLED = {
+    "breast_cancer": datasets.load_breast_cancer,
+    "wine": datasets.load_wine,
+    "diabetes": datasets.load_diabetes,
+}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+# A text column is "numeric with junk" when at least this share of its values are numbers.
+NUMERIC_SHARE = 0.9
+
+
+def load_dataset(data_params: dict[str, Any]) -> pd.DataFrame:
+    """Return the raw data named by params.yaml's `data` section, validated."""
+    if data_params.get("path"):
+        frame = read_table(Path(data_params["path"]))
+    else:
+        frame = load_bundled(data_params.get("dataset"), data_params["target"])
+    categorical = data_params.get("categorical") or []
+    validate(frame, data_params["target"], categorical)
+    return as_categories(frame, categorical)
+
+
+def load_bundled(name: str | None, target: str) -> pd.DataFrame:
+    """Return a data set that ships with scikit-learn, the target in column `target`."""
+    if name not in BUNDLED:
+        raise DataError(f"data.dataset {name!r} is not one of {', '.join(BUNDLED)}; or set data.path to a file")
+    bunch = BUNDLED[name](as_frame=True)
+    labels = bunch.target
+    if "target_names" in bunch:  # classification sets: name the classes ("benign"), not their codes
+        labels = labels.map(dict(enumerate(bunch.target_names))).astype(object)
+    return bunch.data.assign(**{target: labels})
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a CSV or Parquet file, turning every way it can be unreadable into one DataError."""
+    if not path.is_file():
+        raise DataError(f"data file not found: {path} (set data.path in params.yaml)")
+    if path.stat().st_size == 0:
+        raise DataError(f"data file is empty: {path}")
+    try:
+        if path.suffix.lower() in PARQUET_SUFFIXES:
+            return pd.read_parquet(path)
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"data file has no columns: {path}") from None
+    except (ValueError, UnicodeDecodeError, OSError) as exc:  # ParserError and pyarrow errors are ValueErrors
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"cannot parse {path}: {reason}") from None
+
+
+def validate(frame: pd.DataFrame, target: str, categorical: list[str]) -> None:
+    """Raise DataError naming the column when the data cannot train a model."""
+    if frame.empty:
+        raise DataError("the data has no rows")
+    if target not in frame.columns:
+        columns = ", ".join(map(str, frame.columns))
+        raise DataError(f"target column {target!r} not found (set data.target); columns are: {columns}")
+    if len(frame.columns) < 2:
+        raise DataError(f"the data has no feature columns besides the target {target!r}")
+    missing = frame[target].isna()
+    if missing.any():
+        first = first_row(missing)
+        raise DataError(f"target column {target!r} has {missing.sum()} missing values (first at data row {first})")
+    if frame[target].nunique() < 2:
+        only = frame[target].iloc[0]
+        raise DataError(f"target column {target!r} has a single value ({only!r}): there is nothing to learn")
+    unknown = sorted(set(categorical) - set(frame.columns))
+    if unknown:
+        raise DataError(f"data.categorical names columns that do not exist: {', '.join(unknown)}")
+    for column in frame.columns.drop(target):
+        if column not in categorical:
+            check_numeric_text(frame[column])
+
+
+def check_numeric_text(column: pd.Series) -> None:
+    """Reject a text column whose values are nearly all numbers: the rest are junk, not categories."""
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return
+    present = column.dropna()
+    numbers = pd.to_numeric(present, errors="coerce")
+    junk = numbers.isna()
+    if present.empty or not junk.any() or (~junk).mean() < NUMERIC_SHARE:
+        return
+    example = present[junk].iloc[0]
+    raise DataError(
+        f"column {column.name!r} is numeric but has {junk.sum()} non-numeric values "
+        f"(first: {example!r} at data row {first_row(junk)}); fix them or list the column in data.categorical"
+    )
+
+
+def as_categories(frame: pd.DataFrame, categorical: list[str]) -> pd.DataFrame:
+    """Store the declared categorical columns as text, so every stage treats them as categories."""
+    if not categorical:
+        return frame
+    converted = {name: frame[name].map(str, na_action="ignore").astype(object) for name in categorical}
+    return frame.assign(**converted)
+
+
+def first_row(mask: pd.Series) -> int:
+    """The 1-based data row (header excluded) of the first True in `mask`."""
+    return int(mask.to_numpy().argmax()) + 1

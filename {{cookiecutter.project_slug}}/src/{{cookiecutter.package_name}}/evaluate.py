@@ -1,0 +1,37 @@
+"""Stage evaluate: score the saved model on the test split; write metrics and plot data."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from .artifacts import MODEL_PATH, load_model
+from .atomic import atomic_dir, write_json
+from .errors import run_stage
+from .features import split_xy
+from .plots import classification_plots, feature_importance, regression_plots
+from .scoring import score
+
+TEST_PATH = Path("data/prepared/test.parquet")
+METRICS_PATH = Path("metrics/metrics.json")
+PLOTS_DIR = Path("plots")
+
+
+def main() -> None:
+    """Load the model through its hash check, then write metrics and plots."""
+    loaded = load_model(MODEL_PATH)
+    seed = loaded.manifest["params"]["train"]["seed"]
+    model, task = loaded.model, loaded.manifest["task"]
+    features, target = split_xy(pd.read_parquet(TEST_PATH), loaded.manifest["target"])
+
+    metrics = score(model, task, features, target)
+    plots = (classification_plots if task == "classification" else regression_plots)(model, features, target)
+    plots["feature_importance"] = feature_importance(model, features, target, seed)
+    with atomic_dir(PLOTS_DIR) as tmp:
+        for name, rows in plots.items():
+            write_json(tmp / f"{name}.json", rows)
+    write_json(METRICS_PATH, metrics)
+    print(f"evaluate: {metrics}")
+
+
+if __name__ == "__main__":
+    run_stage(main)

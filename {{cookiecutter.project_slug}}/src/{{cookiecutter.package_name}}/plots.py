@@ -1,0 +1,70 @@
+"""Plot data for DVC (`dvc plots show`) and the report: curves, predictions and feature importances."""
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics
+from sklearn.base import BaseEstimator
+from sklearn.inspection import permutation_importance
+from sklearn.preprocessing import label_binarize
+
+# Permutation importance on at most this many rows keeps evaluate fast on big test sets.
+IMPORTANCE_ROWS = 2000
+CURVE_POINTS = 200
+
+Rows = list[dict[str, Any]]
+
+
+def classification_plots(model: BaseEstimator, features: pd.DataFrame, target: pd.Series) -> dict[str, Rows]:
+    """ROC and precision-recall curves (micro-averaged over classes) and the confusion rows."""
+    predicted = model.predict(features)
+    confusion = [{"actual": str(a), "predicted": str(p)} for a, p in zip(target, predicted, strict=True)]
+    if not hasattr(model, "predict_proba"):
+        return {"confusion": confusion}
+    proba = model.predict_proba(features)
+    classes = model.classes_
+    truth = label_binarize(target, classes=classes)
+    if len(classes) == 2:
+        truth, proba = truth.ravel(), proba[:, 1]
+    else:
+        truth, proba = truth.ravel(), proba.ravel()
+    fpr, tpr, _ = metrics.roc_curve(truth, proba)
+    precision, recall, _ = metrics.precision_recall_curve(truth, proba)
+    return {
+        "roc": thin([{"fpr": f, "tpr": t} for f, t in zip(fpr, tpr, strict=True)]),
+        "precision_recall": thin([{"recall": r, "precision": p} for r, p in zip(recall, precision, strict=True)]),
+        "confusion": confusion,
+    }
+
+
+def regression_plots(model: BaseEstimator, features: pd.DataFrame, target: pd.Series) -> dict[str, Rows]:
+    """Predicted against actual values, and the residuals against the predictions."""
+    predicted = model.predict(features)
+    pairs = list(zip(np.asarray(target, dtype=float), predicted, strict=True))
+    return {
+        "predictions": [{"actual": rnd(a), "predicted": rnd(p)} for a, p in pairs],
+        "residuals": [{"predicted": rnd(p), "residual": rnd(a - p)} for a, p in pairs],
+    }
+
+
+def feature_importance(model: BaseEstimator, features: pd.DataFrame, target: pd.Series, seed: int) -> Rows:
+    """Permutation importance of each input feature, largest first (model-agnostic, in input terms)."""
+    sample = features.sample(n=min(len(features), IMPORTANCE_ROWS), random_state=seed)
+    result = permutation_importance(model, sample, target.loc[sample.index], n_repeats=5, random_state=seed)
+    rows = [
+        {"feature": str(name), "importance": rnd(mean)}
+        for name, mean in zip(features.columns, result.importances_mean, strict=True)
+    ]
+    return sorted(rows, key=lambda row: -row["importance"])
+
+
+def thin(rows: Rows) -> Rows:
+    """Keep at most CURVE_POINTS evenly spaced points of a curve (ends included), rounded."""
+    keep = np.unique(np.linspace(0, len(rows) - 1, num=min(len(rows), CURVE_POINTS)).round().astype(int))
+    return [{key: rnd(value) for key, value in rows[i].items()} for i in keep]
+
+
+def rnd(value: float) -> float:
+    """A JSON-friendly float rounded to 6 places."""
+    return round(float(value), 6)

@@ -1,0 +1,50 @@
+"""Stage prepare: load and validate the raw data, split it into train and test, profile it."""
+
+from pathlib import Path
+
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from .atomic import atomic_path, write_json
+from .data import load_dataset
+from .errors import DataError, run_stage
+from .models import infer_task
+from .params import load_params
+from .profile import profile
+
+PREPARED_DIR = Path("data/prepared")
+PROFILE_PATH = Path("reports/data_profile.json")
+
+
+def split(frame: pd.DataFrame, target: str, test_size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split rows into train and test, stratified by class when the target is a class label."""
+    labels = frame[target]
+    stratify = labels if infer_task(labels) == "classification" else None
+    if stratify is not None and (rare := labels.value_counts()).min() < 2:
+        raise DataError(f"target class {rare.idxmin()!r} has a single row: each class needs at least 2 to split")
+    try:
+        return train_test_split(frame, test_size=test_size, random_state=seed, stratify=stratify)
+    except ValueError as exc:
+        raise DataError(f"cannot split {len(frame)} rows with prepare.split={test_size}: {exc}") from None
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Write a frame to Parquet atomically, without the index."""
+    with atomic_path(path) as tmp:
+        frame.to_parquet(tmp, index=False, engine="pyarrow")
+
+
+def main() -> None:
+    """Validate everything first: nothing is written unless the data is usable."""
+    params = load_params()
+    target = params["data"]["target"]
+    frame = load_dataset(params["data"])
+    train, test = split(frame, target, params["prepare"]["split"], params["prepare"]["seed"])
+    write_parquet(train, PREPARED_DIR / "train.parquet")
+    write_parquet(test, PREPARED_DIR / "test.parquet")
+    write_json(PROFILE_PATH, profile(frame, target))
+    print(f"prepare: {len(train)} train and {len(test)} test rows, {frame.shape[1] - 1} features")
+
+
+if __name__ == "__main__":
+    run_stage(main)

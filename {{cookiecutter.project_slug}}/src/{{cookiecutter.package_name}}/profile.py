@@ -1,0 +1,41 @@
+"""Summarise the data: its schema and statistics, for the report and for spotting drift."""
+
+from typing import Any
+
+import pandas as pd
+
+from .features import feature_schema, split_xy
+from .models import MAX_CLASSES
+
+TOP_VALUES = 10
+
+
+def profile(frame: pd.DataFrame, target: str) -> dict[str, Any]:
+    """Return rows, the feature schema with per-column statistics, and the target's balance or range."""
+    features, labels = split_xy(frame, target)
+    columns = [{**spec, **column_stats(features[spec["name"]])} for spec in feature_schema(features)]
+    return {"rows": len(frame), "target": {"name": target, **target_stats(labels)}, "features": columns}
+
+
+def column_stats(column: pd.Series) -> dict[str, Any]:
+    """Missing count plus the range of a number or the most frequent values of a category."""
+    stats: dict[str, Any] = {"missing": int(column.isna().sum())}
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        described = column.describe()
+        stats.update({key: rounded(described[key]) for key in ("mean", "std", "min", "max")})
+    else:
+        counts = column.astype(str).where(column.notna()).value_counts().head(TOP_VALUES)
+        stats.update({"unique": int(column.nunique()), "top": {str(k): int(v) for k, v in counts.items()}})
+    return stats
+
+
+def target_stats(labels: pd.Series) -> dict[str, Any]:
+    """Class counts for a few distinct values, otherwise the numeric range."""
+    if labels.nunique() <= MAX_CLASSES or not pd.api.types.is_numeric_dtype(labels):
+        return {"classes": {str(k): int(v) for k, v in labels.value_counts().sort_index().items()}}
+    return {key: rounded(value) for key, value in labels.describe()[["mean", "std", "min", "max"]].items()}
+
+
+def rounded(value: Any) -> float | None:
+    """A JSON-friendly float, rounded for stable diffs."""
+    return None if pd.isna(value) else round(float(value), 6)

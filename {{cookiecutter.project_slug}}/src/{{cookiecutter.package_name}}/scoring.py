@@ -1,0 +1,39 @@
+"""The metrics of a fitted model on held-out data, shared by the train and evaluate stages."""
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics
+from sklearn.base import BaseEstimator
+
+
+def score(model: BaseEstimator, task: str, features: pd.DataFrame, target: pd.Series) -> dict[str, float]:
+    """Return the task's metrics, rounded so that reruns compare equal in git diffs."""
+    predicted = model.predict(features)
+    if task == "regression":
+        values = {
+            "r2": metrics.r2_score(target, predicted),
+            "rmse": metrics.root_mean_squared_error(target, predicted),
+            "mae": metrics.mean_absolute_error(target, predicted),
+        }
+    else:
+        values = {
+            "accuracy": metrics.accuracy_score(target, predicted),
+            "balanced_accuracy": metrics.balanced_accuracy_score(target, predicted),
+            "f1_macro": metrics.f1_score(target, predicted, average="macro"),
+        }
+        if hasattr(model, "predict_proba"):
+            values.update(probability_metrics(model, features, target))
+    return {name: round(float(value), 6) for name, value in values.items()}
+
+
+def probability_metrics(model: BaseEstimator, features: pd.DataFrame, target: pd.Series) -> dict[str, float]:
+    """ROC AUC (one-vs-rest for several classes) and log loss, from predicted probabilities."""
+    proba = model.predict_proba(features)
+    classes = model.classes_
+    if len(np.unique(target)) < 2:
+        return {"log_loss": metrics.log_loss(target, proba, labels=classes)}
+    positive = proba[:, 1] if len(classes) == 2 else proba
+    return {
+        "roc_auc": metrics.roc_auc_score(target, positive, multi_class="ovr", labels=classes),
+        "log_loss": metrics.log_loss(target, proba, labels=classes),
+    }

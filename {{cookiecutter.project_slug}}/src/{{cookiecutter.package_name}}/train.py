@@ -1,0 +1,69 @@
+"""Stage train: fit the feature pipeline and the estimator, then save the model with its manifest."""
+
+import hashlib
+import platform
+import subprocess
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from .artifacts import MODEL_PATH, save_model
+from .errors import run_stage
+from .features import build_preprocessor, feature_schema, split_xy
+from .models import build_estimator, infer_task
+from .params import load_params
+from .scoring import score
+
+PREPARED_DIR = Path("data/prepared")
+LIBRARIES = ("scikit-learn", "pandas", "numpy", "joblib")
+
+
+def data_hash(frame: pd.DataFrame) -> str:
+    """A SHA-256 of the training rows' content, independent of the file format."""
+    return hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()).hexdigest()
+
+
+def git_commit() -> str | None:
+    """The commit the code was trained from, or None outside a git repository."""
+    result = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def to_json_value(value: Any) -> Any:
+    """A class label as a plain JSON value (numpy scalars become Python ones)."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def main() -> None:
+    """Fit on the train split, score on the test split, save model and manifest together."""
+    params = load_params()
+    target, train_params = params["data"]["target"], params["train"]
+    features, labels = split_xy(pd.read_parquet(PREPARED_DIR / "train.parquet"), target)
+    task = infer_task(labels, train_params.get("task", "auto"))
+    schema = feature_schema(features)
+    estimator = build_estimator(train_params["model"], task, train_params.get("hyperparams"), train_params["seed"])
+    model = Pipeline([("features", build_preprocessor(schema)), ("estimator", estimator)])
+    model.fit(features, labels)
+
+    test_features, test_labels = split_xy(pd.read_parquet(PREPARED_DIR / "test.parquet"), target)
+    manifest = {
+        "task": task,
+        "target": target,
+        "classes": [to_json_value(c) for c in model.classes_] if task == "classification" else None,
+        "features": schema,
+        "estimator": type(estimator).__name__,
+        "params": {"train": train_params, "prepare": params["prepare"]},
+        "metrics": score(model, task, test_features, test_labels),
+        "data": {"train_rows": len(features), "sha256": data_hash(features.assign(**{target: labels}))},
+        "versions": {"python": platform.python_version(), **{lib: version(lib) for lib in LIBRARIES}},
+        "git_commit": git_commit(),
+    }
+    saved = save_model(model, manifest, MODEL_PATH)
+    print(f"train: {manifest['estimator']} on {len(features)} rows, sha256 {saved['sha256'][:12]}")
+
+
+if __name__ == "__main__":
+    run_stage(main)

@@ -1,0 +1,75 @@
+"""The raw data checks: each bad input stops with a message that names the problem."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package_name }}.data import load_dataset, read_table, validate
+from {{ cookiecutter.package_name }}.errors import DataError
+
+
+def frame(**columns: list) -> pd.DataFrame:
+    """A small frame with a usable target unless the test overrides it."""
+    return pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "y": ["a", "b", "a", "b"], **columns})
+
+
+def test_a_good_frame_passes() -> None:
+    validate(frame(), "y", [])
+
+
+@pytest.mark.parametrize(
+    ("data", "target", "message"),
+    [
+        (frame(), "label", "target column 'label' not found"),
+        (frame(y=["a", None, "b", "a"]), "y", "target column 'y' has 1 missing values"),
+        (frame(y=["a", "a", "a", "a"]), "y", "target column 'y' has a single value"),
+        (frame().iloc[0:0], "y", "the data has no rows"),
+        (frame()[["y"]], "y", "no feature columns"),
+    ],
+)
+def test_bad_frames_are_named(data: pd.DataFrame, target: str, message: str) -> None:
+    with pytest.raises(DataError, match=message):
+        validate(data, target, [])
+
+
+def test_junk_in_a_numeric_column_is_named() -> None:
+    numbers = [str(i) for i in range(20)]
+    numbers[7] = "n/a"
+    expected = r"column 'x' is numeric but has 1 non-numeric values \(first: 'n/a' at data row 8\)"
+    with pytest.raises(DataError, match=expected):
+        validate(pd.DataFrame({"x": numbers, "y": ["a", "b"] * 10}), "y", [])
+
+
+def test_a_column_of_mixed_codes_is_a_category() -> None:
+    validate(frame(x=["1", "2", "A7", "B9"]), "y", [])
+
+
+def test_declared_categorical_columns_are_not_numeric_junk() -> None:
+    numbers = [str(i) for i in range(19)] + ["other"]
+    validate(pd.DataFrame({"x": numbers, "y": ["a", "b"] * 10}), "y", ["x"])
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "data file not found"),
+        (b"", "data file is empty"),
+        (b"\n\n", "data file has no columns"),
+        (b'a,b\n1,"unterminated\n', "cannot parse"),
+        (b"\xff\xfe\x00\x81garbage\x00\x9f", "cannot parse"),
+    ],
+)
+def test_unreadable_files_are_named(tmp_path: Path, content: bytes | None, message: str) -> None:
+    path = tmp_path / "data.csv"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(DataError, match=message):
+        read_table(path)
+
+
+def test_a_parquet_file_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "data.parquet"
+    frame().to_parquet(path)
+    loaded = load_dataset({"path": str(path), "target": "y", "categorical": []})
+    assert list(loaded.columns) == ["x", "y"]

@@ -1,0 +1,47 @@
+"""Task inference and the estimator registry."""
+
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package_name }}.errors import PipelineError
+from {{ cookiecutter.package_name }}.models import ESTIMATORS, build_estimator, infer_task
+
+
+@pytest.mark.parametrize(
+    ("values", "task"),
+    [
+        (["yes", "no", "yes"], "classification"),
+        ([True, False, True], "classification"),
+        ([0, 1, 2, 1], "classification"),
+        ([0.5, 1.25, 3.0], "regression"),
+        (list(range(100)), "regression"),
+    ],
+)
+def test_task_is_inferred_from_the_target(values: list, task: str) -> None:
+    assert infer_task(pd.Series(values)) == task
+
+
+def test_task_can_be_forced() -> None:
+    assert infer_task(pd.Series([0, 1, 0]), "regression") == "regression"
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_every_estimator_builds_seeded(name: str, task: str) -> None:
+    estimator = build_estimator(name, task, {}, seed=7)
+    assert estimator.get_params().get("random_state", 7) == 7
+
+
+def test_unknown_model_is_named() -> None:
+    with pytest.raises(PipelineError, match=r"train\.model 'xgboost' is not one of"):
+        build_estimator("xgboost", "classification", {}, seed=0)
+
+
+def test_misspelt_hyperparameter_suggests_the_right_one() -> None:
+    with pytest.raises(PipelineError, match="did you mean 'n_estimators'"):
+        build_estimator("random_forest", "classification", {"n_estimator": 10}, seed=0)
+
+
+def test_unknown_task_is_named() -> None:
+    with pytest.raises(PipelineError, match=r"train\.task 'clustering'"):
+        infer_task(pd.Series([1, 2]), "clustering")

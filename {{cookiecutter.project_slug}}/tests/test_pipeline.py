@@ -1,0 +1,72 @@
+"""The stages end to end in a scratch folder: outputs, the hash check, failures that keep outputs."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from {{ cookiecutter.package_name }} import evaluate, prepare, train
+from {{ cookiecutter.package_name }}.artifacts import MODEL_PATH, load_model, manifest_path, sha256_file
+from {{ cookiecutter.package_name }}.errors import ModelIntegrityError, PipelineError
+
+OUTPUTS = [MODEL_PATH, manifest_path(MODEL_PATH), evaluate.METRICS_PATH, prepare.PREPARED_DIR / "train.parquet"]
+
+
+def run_pipeline() -> None:
+    prepare.main()
+    train.main()
+    evaluate.main()
+
+
+def snapshot() -> dict[Path, bytes]:
+    return {path: path.read_bytes() for path in OUTPUTS}
+
+
+def edit_params(section: str, **values: object) -> None:
+    params = yaml.safe_load(Path("params.yaml").read_text())
+    params[section].update(values)
+    Path("params.yaml").write_text(yaml.safe_dump(params))
+
+
+def test_pipeline_writes_a_verified_model_and_its_metrics(workdir: Path) -> None:
+    run_pipeline()
+    loaded = load_model()
+    metrics = json.loads(evaluate.METRICS_PATH.read_text())
+    assert loaded.manifest["sha256"] == sha256_file(MODEL_PATH)
+    assert loaded.manifest["metrics"] == metrics
+    assert set(metrics) & {"accuracy", "r2"}
+    test = pd.read_parquet(evaluate.TEST_PATH)
+    features = [feature["name"] for feature in loaded.manifest["features"]]
+    assert len(loaded.model.predict(test[features])) == len(test)
+    assert (evaluate.PLOTS_DIR / "feature_importance.json").is_file()
+    assert json.loads(prepare.PROFILE_PATH.read_text())["rows"] > len(test)
+
+
+def test_the_same_inputs_give_the_same_model(workdir: Path) -> None:
+    run_pipeline()
+    first = snapshot()
+    run_pipeline()
+    assert snapshot() == first
+
+
+def test_a_tampered_model_is_refused(workdir: Path) -> None:
+    run_pipeline()
+    with MODEL_PATH.open("ab") as handle:
+        handle.write(b"tampered")
+    with pytest.raises(ModelIntegrityError, match="refusing to load it"):
+        load_model()
+
+
+def test_a_failed_stage_keeps_the_previous_outputs(workdir: Path) -> None:
+    run_pipeline()
+    before = snapshot()
+    edit_params("train", model="no_such_model")
+    with pytest.raises(PipelineError, match=r"train\.model 'no_such_model'"):
+        train.main()
+    edit_params("data", path="no_such_file.csv")
+    with pytest.raises(PipelineError, match=r"data file not found: no_such_file\.csv"):
+        prepare.main()
+    assert snapshot() == before
+    assert not list(Path().rglob("*.tmp"))
