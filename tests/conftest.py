@@ -1,0 +1,81 @@
+"""Bake projects with pytest-cookies and run commands inside them with this environment's tools."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+class Project:
+    """A baked project and the commands to run in it."""
+
+    def __init__(self, path: Path, context: dict[str, Any]) -> None:
+        self.path = path
+        self.context = context
+        self.package = context["package_name"]
+
+    def env(self) -> dict[str, str]:
+        """This interpreter's tools first on PATH and the package importable, like an installed project."""
+        return {
+            **os.environ,
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "PYTHONPATH": str(self.path / "src"),
+            "DVC_NO_ANALYTICS": "1",
+            "GIT_AUTHOR_NAME": "Test",
+            "GIT_AUTHOR_EMAIL": "test@example.com",
+            "GIT_COMMITTER_NAME": "Test",
+            "GIT_COMMITTER_EMAIL": "test@example.com",
+        }
+
+    def run(self, *command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run a command in the project; fail the test with its output when `check` and it fails."""
+        result = subprocess.run(command, cwd=self.path, env=self.env(), capture_output=True, text=True, check=False)
+        if check and result.returncode != 0:
+            pytest.fail(f"{' '.join(command)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def dvc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run DVC in the project."""
+        return self.run(str(BIN / "dvc"), *args, check=check)
+
+    def json(self, relative: str) -> Any:
+        """Read a JSON file of the project."""
+        return json.loads((self.path / relative).read_text())
+
+    def ran_stages(self, output: str) -> list[str]:
+        """The stages a `dvc repro` output says it ran."""
+        return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")]
+
+
+def baker(cookies: Any) -> Callable[..., Project]:
+    """A function that bakes the template with some answers and fails the test unless the bake succeeds."""
+
+    def _bake(**answers: str) -> Project:
+        result = cookies.bake(extra_context=answers)
+        assert result.exception is None, result.exception
+        assert result.exit_code == 0
+        return Project(Path(result.project_path), result.context)
+
+    return _bake
+
+
+@pytest.fixture
+def bake(cookies: Any) -> Callable[..., Project]:
+    """Bake a fresh project for one test (for tests that change it)."""
+    return baker(cookies)
+
+
+@pytest.fixture(scope="session")
+def bake_shared(cookies_session: Any) -> Callable[..., Project]:
+    """Bake a project shared by the tests of a session (for tests that only read it)."""
+    return baker(cookies_session)

@@ -1,0 +1,194 @@
+"""Run `dvc repro` in baked projects: the model, its quality, determinism, reruns and bad data."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import BIN, Project
+from datagen import churn_frame
+
+OUTPUTS = ("models/model.joblib", "models/model.json", "metrics/metrics.json", "dvc.lock")
+
+
+def digests(project: Project) -> dict[str, str]:
+    """The sha256 of each pipeline output."""
+    return {name: hashlib.sha256((project.path / name).read_bytes()).hexdigest() for name in OUTPUTS}
+
+
+def set_params(project: Project, section: str, **values: object) -> None:
+    """Change values of one params.yaml section."""
+    path = project.path / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    params[section].update(values)
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def repro(project: Project, *args: str) -> list[str]:
+    """Run `dvc repro` and return the stages it ran."""
+    return project.ran_stages(project.dvc("repro", *args).stdout)
+
+
+@pytest.mark.parametrize(
+    ("dataset", "metric", "floor"),
+    [("breast_cancer", "accuracy", 0.9), ("wine", "accuracy", 0.9), ("diabetes", "r2", 0.3)],
+)
+def test_repro_writes_a_good_model_its_manifest_and_metrics(
+    bake: Callable[..., Project], dataset: str, metric: str, floor: float
+) -> None:
+    project = bake(dataset=dataset)
+    assert repro(project) == ["prepare", "train", "evaluate"]
+    manifest, metrics = project.json("models/model.json"), project.json("metrics/metrics.json")
+    assert metrics[metric] >= floor
+    assert manifest["metrics"] == metrics
+    assert manifest["sha256"] == hashlib.sha256((project.path / "models/model.joblib").read_bytes()).hexdigest()
+    assert manifest["task"] == ("regression" if dataset == "diabetes" else "classification")
+    assert manifest["features"] and all({"name", "dtype", "kind", "nullable"} <= set(f) for f in manifest["features"])
+    assert set(manifest["versions"]) >= {"python", "scikit-learn", "pandas", "numpy", "joblib"}
+    assert len(manifest["data"]["sha256"]) == 64
+    assert manifest["params"]["train"]["model"] == "random_forest"
+    plots = {path.name for path in (project.path / "plots").iterdir()}
+    expected = {"predictions.json", "residuals.json"} if dataset == "diabetes" else {"roc.json", "confusion.json"}
+    assert expected | {"feature_importance.json"} <= plots
+    assert repro(project) == []
+    assert "up to date" in project.dvc("status").stdout
+
+
+def test_repro_force_twice_gives_the_same_model_and_metrics(bake: Callable[..., Project]) -> None:
+    project = bake()
+    repro(project)
+    first = digests(project)
+    repro(project, "--force")
+    second = digests(project)
+    assert first["models/model.joblib"] == second["models/model.joblib"]
+    assert first["metrics/metrics.json"] == second["metrics/metrics.json"]
+
+
+def test_a_train_param_change_reruns_train_and_evaluate_only(bake: Callable[..., Project]) -> None:
+    project = bake()
+    repro(project)
+    before = project.json("models/model.json")["sha256"]
+    set_params(project, "train", hyperparams={"n_estimators": 20, "max_depth": 3, "min_samples_leaf": 1})
+    assert repro(project) == ["train", "evaluate"]
+    assert project.json("models/model.json")["sha256"] != before
+    assert project.json("models/model.json")["params"]["train"]["hyperparams"]["n_estimators"] == 20
+    assert repro(project) == []
+
+
+def test_the_committed_model_is_in_git(bake: Callable[..., Project]) -> None:
+    project = bake()
+    repro(project)
+    project.run("git", "add", "-A")
+    project.run("git", "commit", "-qm", "Train")
+    tracked = project.run("git", "ls-files").stdout.split()
+    assert {"models/model.joblib", "models/model.json", "metrics/metrics.json", "dvc.lock"} <= set(tracked)
+    assert not any(name.startswith("data/prepared/") and name.endswith(".parquet") for name in tracked)
+    assert project.run("git", "status", "--porcelain").stdout == ""
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_csv_project_trains_on_categories_and_missing_values(bake: Callable[..., Project], suffix: str) -> None:
+    project = bake(dataset="csv")
+    frame = churn_frame(3000, seed=1, missing=0.1)
+    path = project.path / "data" / "raw" / f"customers{suffix}"
+    frame.to_parquet(path) if suffix == ".parquet" else frame.to_csv(path, index=False)
+    set_params(project, "data", path=f"data/raw/customers{suffix}")
+    repro(project)
+    manifest = project.json("models/model.json")
+    kinds = {f["name"]: (f["kind"], f["nullable"]) for f in manifest["features"]}
+    assert kinds["contract"] == ("category", False)
+    assert kinds["payment_method"] == ("category", True)
+    assert kinds["monthly_charges"] == ("number", True)
+    assert manifest["classes"] == ["no", "yes"]
+    assert manifest["metrics"]["accuracy"] > 0.75
+
+
+def test_a_csv_regression_target_is_inferred(bake: Callable[..., Project]) -> None:
+    project = bake(dataset="csv")
+    frame = churn_frame(800, seed=2, missing=0.0).drop(columns="churned")
+    frame.to_csv(project.path / "data" / "raw" / "data.csv", index=False)
+    set_params(project, "data", target="monthly_charges")
+    repro(project)
+    assert project.json("models/model.json")["task"] == "regression"
+    assert "r2" in project.json("metrics/metrics.json")
+
+
+@pytest.fixture(scope="module")
+def trained_csv(bake_shared: Callable[..., Project]) -> Project:
+    """A csv project trained once; bad-data tests restore its data after each case."""
+    project = bake_shared(dataset="csv", project_name="Bad Data")
+    repro(project)
+    return project
+
+
+def junk_numeric() -> str:
+    frame = churn_frame(100, seed=3)
+    frame["tenure_months"] = frame["tenure_months"].astype(str)
+    frame.loc[41, "tenure_months"] = "unknown"
+    return frame.to_csv(index=False)
+
+
+def nan_target() -> str:
+    frame = churn_frame(100, seed=3)
+    frame.loc[9, "churned"] = None
+    return frame.to_csv(index=False)
+
+
+BAD_DATA = {
+    "missing target column": (churn_frame(50).drop(columns="churned").to_csv(index=False), "target column 'churned' not found"),
+    "empty file": ("", "data file is empty: data/raw/data.csv"),
+    "no columns": ("\n\n\n", "data file has no columns"),
+    "unparseable": ('a,b,churned\n1,"2,yes\n3,4,no\n', "cannot parse data/raw/data.csv"),
+    "junk in a numeric column": (junk_numeric(), "column 'tenure_months' is numeric but has 1 non-numeric values (first: 'unknown' at data row 42)"),
+    "NaN in the target": (nan_target(), "target column 'churned' has 1 missing values (first at data row 10)"),
+    "single class": (churn_frame(50).assign(churned="no").to_csv(index=False), "target column 'churned' has a single value ('no')"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", BAD_DATA)
+def test_bad_data_fails_with_its_reason_and_keeps_the_outputs(trained_csv: Project, case: str) -> None:
+    content, message = BAD_DATA[case]
+    data = trained_csv.path / "data" / "raw" / "data.csv"
+    good, before = data.read_bytes(), digests(trained_csv)
+    try:
+        data.write_text(content)
+        result = trained_csv.dvc("repro", check=False)
+        assert result.returncode != 0
+        assert f"error: {message}" in result.stderr
+        assert digests(trained_csv) == before
+        assert not list(trained_csv.path.rglob(".*.tmp"))
+    finally:
+        data.write_bytes(good)
+
+
+def test_a_missing_data_file_fails_and_keeps_the_outputs(trained_csv: Project) -> None:
+    data = trained_csv.path / "data" / "raw" / "data.csv"
+    moved = data.with_name("moved.csv")
+    before = digests(trained_csv)
+    data.rename(moved)
+    try:
+        result = trained_csv.dvc("repro", check=False)
+        assert result.returncode != 0
+        assert "No such file or directory" in result.stderr and "data/raw/data.csv" in result.stderr
+        result = trained_csv.run(str(BIN / "python"), "-m", "bad_data.prepare", check=False)
+        assert result.returncode == 1
+        assert result.stderr.strip() == "error: data file not found: data/raw/data.csv (set data.path in params.yaml)"
+        assert digests(trained_csv) == before
+    finally:
+        moved.rename(data)
+
+
+def test_a_tampered_model_is_refused_by_evaluate(trained_csv: Project) -> None:
+    model = trained_csv.path / "models" / "model.joblib"
+    good = model.read_bytes()
+    try:
+        model.write_bytes(good[:-10] + b"0123456789")
+        result = trained_csv.run(str(BIN / "python"), "-m", "bad_data.evaluate", check=False)
+        assert result.returncode == 1
+        assert "refusing to load it" in result.stderr and "Traceback" not in result.stderr
+    finally:
+        model.write_bytes(good)
