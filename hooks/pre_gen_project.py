@@ -11,11 +11,11 @@ SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")
 
 # Names a package must not take: the project's own folders and the libraries it imports.
 SHADOWED_NAMES = frozenset(
-    (
-        "config test tests src docs data models metrics plots reports "
-        "dvc django ninja pandas numpy sklearn scipy joblib yaml pyarrow pytest ruff "
-        "mkdocs pydot gunicorn whitenoise pydantic"
-    ).split()
+    {
+        *("config", "test", "tests", "src", "docs", "data", "models", "metrics", "plots", "reports"),
+        *("dvc", "django", "ninja", "pandas", "numpy", "sklearn", "scipy", "joblib", "yaml", "pyarrow"),
+        *("pytest", "ruff", "mkdocs", "pydot", "gunicorn", "whitenoise", "pydantic"),
+    }
 )
 
 # URL schemes DVC knows as remotes; a plain path (no scheme) is a local remote.
@@ -59,7 +59,9 @@ def validate_package_name(name: str) -> None:
 def validate_python_version(version: str) -> None:
     """The Python of CI and Docker is one the project supports."""
     if version not in SUPPORTED_PYTHONS:
-        raise InvalidAnswer(f"python_version {version!r} is not supported: choose one of {', '.join(SUPPORTED_PYTHONS)}")
+        raise InvalidAnswer(
+            f"python_version {version!r} is not supported: choose one of {', '.join(SUPPORTED_PYTHONS)}"
+        )
 
 
 def validate_remote(model_storage: str, url: str) -> None:

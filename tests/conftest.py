@@ -37,9 +37,13 @@ class Project:
             "GIT_COMMITTER_EMAIL": "test@example.com",
         }
 
-    def run(self, *command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *command: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         """Run a command in the project; fail the test with its output when `check` and it fails."""
-        result = subprocess.run(command, cwd=self.path, env=self.env(), capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            command, cwd=self.path, env=env or self.env(), capture_output=True, text=True, check=False
+        )
         if check and result.returncode != 0:
             pytest.fail(f"{' '.join(command)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
         return result

@@ -68,12 +68,16 @@ def test_python_versions() -> None:
         pre_gen.validate_python_version("3.10")
 
 
-@pytest.mark.parametrize("url", ["s3://bucket/models", "gs://b/p", "azure://c/p", "ssh://host/srv/dvc", "/mnt/dvc", "../store"])
+@pytest.mark.parametrize(
+    "url", ["s3://bucket/models", "gs://b/p", "azure://c/p", "ssh://host/srv/dvc", "/mnt/dvc", "../store"]
+)
 def test_known_remotes_pass(url: str) -> None:
     pre_gen.validate_remote("dvc-remote", url)
 
 
-@pytest.mark.parametrize(("url", "reason"), [("", "dvc_remote_url is empty"), ("ftp://host/x", "scheme DVC does not know")])
+@pytest.mark.parametrize(
+    ("url", "reason"), [("", "dvc_remote_url is empty"), ("ftp://host/x", "scheme DVC does not know")]
+)
 def test_bad_remotes_are_rejected(url: str, reason: str) -> None:
     with pytest.raises(pre_gen.InvalidAnswer, match=reason):
         pre_gen.validate_remote("dvc-remote", url)
@@ -99,7 +103,10 @@ def test_main_prints_one_line_and_returns_1(capsys: pytest.CaptureFixture[str]) 
         ({"package_name": "1st"}, "package_name '1st' is not a valid lowercase Python identifier"),
         ({"python_version": "3.9"}, "python_version '3.9' is not supported"),
         ({"model_storage": "dvc-remote"}, "dvc_remote_url is empty"),
-        ({"model_storage": "dvc-remote", "dvc_remote_url": "ftp://x/y"}, "dvc_remote_url 'ftp://x/y' has a scheme DVC does not know"),
+        (
+            {"model_storage": "dvc-remote", "dvc_remote_url": "ftp://x/y"},
+            "dvc_remote_url 'ftp://x/y' has a scheme DVC does not know",
+        ),
     ],
 )
 def test_a_bad_answer_fails_the_bake_and_leaves_nothing(

@@ -1,0 +1,41 @@
+# The template's own commands. `make help` lists them.
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_DIR ?= build
+PYTEST_ARGS ?=
+
+.PHONY: help demo test test-fast bench lint clean
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(VENV)/.installed: requirements-dev.txt
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+demo: $(VENV)/.installed ## Bake the default project into build/, train it, print its metrics and model
+	rm -rf $(DEMO_DIR)/my-ml-project
+	$(BIN)/cookiecutter --no-input --output-dir $(DEMO_DIR) .
+	cd $(DEMO_DIR)/my-ml-project && PATH="$(abspath $(BIN)):$$PATH" PYTHONPATH=src dvc repro
+	@cd $(DEMO_DIR)/my-ml-project && PATH="$(abspath $(BIN)):$$PATH" dvc metrics show
+	@echo "Model: $(DEMO_DIR)/my-ml-project/models/model.joblib (manifest: models/model.json)"
+
+test: $(VENV)/.installed ## Run the whole test suite (bakes projects and runs them)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(VENV)/.installed ## Run the tests except the slow fresh-install one
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed ## Measure bake and dvc repro times; write benchmarks/results/
+	$(BIN)/python benchmarks/bench_pipeline.py
+
+lint: $(VENV)/.installed ## Lint the template's own Python (hooks, tests, benchmarks)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean: ## Remove the demo build and caches
+	rm -rf $(DEMO_DIR) .pytest_cache .ruff_cache
