@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import yaml
@@ -198,3 +199,17 @@ def test_a_tampered_model_is_refused_by_evaluate(trained_csv: Project) -> None:
         assert "refusing to load it" in result.stderr and "Traceback" not in result.stderr
     finally:
         model.write_bytes(good)
+
+
+def test_dvc_remote_storage_keeps_the_model_out_of_git(bake: Callable[..., Project], tmp_path: Path) -> None:
+    project = bake(dataset="wine", model_storage="dvc-remote", dvc_remote_url=str(tmp_path / "remote"))
+    repro(project)
+    assert "/model.joblib" in (project.path / "models" / ".gitignore").read_text()
+    lock = yaml.safe_load((project.path / "dvc.lock").read_text())
+    model_out = next(out for out in lock["stages"]["train"]["outs"] if out["path"] == "models/model.joblib")
+    assert model_out["md5"]
+    project.dvc("push")
+    assert any((tmp_path / "remote").rglob("*")), "dvc push sent nothing to the remote"
+    project.run("git", "add", "-A")
+    assert "models/model.joblib" not in project.run("git", "ls-files").stdout.split()
+    assert "models/model.json" in project.run("git", "ls-files").stdout.split()
