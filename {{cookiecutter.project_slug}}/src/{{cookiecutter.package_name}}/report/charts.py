@@ -1,0 +1,96 @@
+"""Static SVG charts (matplotlib) of the plot data that evaluate writes, and of metrics over versions."""
+
+import io
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import pandas as pd  # noqa: E402
+
+# Same input, same SVG bytes: no random ids, no timestamp.
+plt.rcParams.update({"svg.hashsalt": "report", "svg.fonttype": "none", "figure.dpi": 100})
+
+Rows = list[dict[str, Any]]
+
+
+def to_svg(figure: plt.Figure) -> str:
+    """Serialise a figure as SVG text and free it."""
+    buffer = io.StringIO()
+    figure.tight_layout()
+    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def line_chart(rows: Rows, x: str, y: str, title: str, diagonal: bool = False) -> str:
+    """A curve such as ROC (with the chance diagonal) or precision-recall."""
+    figure, axes = plt.subplots(figsize=(5, 4))
+    axes.plot([row[x] for row in rows], [row[y] for row in rows], color="#1e88e5")
+    if diagonal:
+        axes.plot([0, 1], [0, 1], linestyle="--", color="#999")
+    axes.set(title=title, xlabel=x, ylabel=y, xlim=(0, 1), ylim=(0, 1.02))
+    return to_svg(figure)
+
+
+def scatter_chart(rows: Rows, x: str, y: str, title: str, reference: str) -> str:
+    """Points such as predicted vs actual (with y = x) or residuals (with y = 0)."""
+    figure, axes = plt.subplots(figsize=(5, 4))
+    xs, ys = [row[x] for row in rows], [row[y] for row in rows]
+    axes.scatter(xs, ys, s=12, alpha=0.6, color="#1e88e5")
+    low, high = min(xs), max(xs)
+    axes.plot([low, high], [low, high] if reference == "identity" else [0, 0], linestyle="--", color="#999")
+    axes.set(title=title, xlabel=x, ylabel=y)
+    return to_svg(figure)
+
+
+def confusion_chart(rows: Rows) -> str:
+    """The confusion matrix as a heat map with counts."""
+    table = pd.crosstab(pd.Series([r["actual"] for r in rows], name="actual"), [r["predicted"] for r in rows])
+    labels = sorted(set(table.index) | set(table.columns))
+    table = table.reindex(index=labels, columns=labels, fill_value=0)
+    figure, axes = plt.subplots(figsize=(1.2 * len(labels) + 2.5, 1.0 * len(labels) + 2))
+    axes.imshow(table.to_numpy(), cmap="Blues")
+    for (i, j), count in pd.DataFrame(table.to_numpy()).stack().items():
+        color = "white" if count > table.to_numpy().max() / 2 else "black"
+        axes.text(j, i, str(count), ha="center", va="center", color=color)
+    axes.set_xticks(range(len(labels)), labels)
+    axes.set_yticks(range(len(labels)), labels)
+    axes.set(title="Confusion matrix", xlabel="predicted", ylabel="actual")
+    return to_svg(figure)
+
+
+def importance_chart(rows: Rows, top: int = 15) -> str:
+    """Permutation importance of the most important features, largest on top."""
+    shown = rows[:top][::-1]
+    figure, axes = plt.subplots(figsize=(6, 0.3 * len(shown) + 1.2))
+    axes.barh([row["feature"] for row in shown], [row["importance"] for row in shown], color="#1e88e5")
+    axes.set(title="Feature importance (permutation, on the test set)", xlabel="drop in score when shuffled")
+    return to_svg(figure)
+
+
+def metrics_over_versions(labels: list[str], metrics: dict[str, list[float | None]]) -> str:
+    """One small line chart per metric across model versions."""
+    figure, axes_list = plt.subplots(len(metrics), 1, figsize=(7, 1.8 * len(metrics) + 0.4), squeeze=False)
+    positions = list(range(len(labels)))
+    step = max(1, len(labels) // 12)  # readable tick labels even with hundreds of versions
+    for axes, (name, values) in zip(axes_list[:, 0], metrics.items(), strict=True):
+        axes.plot(positions, [float("nan") if v is None else v for v in values], marker="o", markersize=3)
+        axes.set_ylabel(name)
+        axes.set_xticks(positions[::step], labels[::step], rotation=30, ha="right", fontsize=8)
+    axes_list[0, 0].set_title("Metrics across model versions")
+    return to_svg(figure)
+
+
+PLOT_CHARTS = {
+    "roc": ("ROC curve", lambda rows: line_chart(rows, "fpr", "tpr", "ROC curve", diagonal=True)),
+    "precision_recall": ("Precision-recall", lambda rows: line_chart(rows, "recall", "precision", "Precision-recall")),
+    "confusion": ("Confusion matrix", confusion_chart),
+    "predictions": (
+        "Predicted vs actual",
+        lambda rows: scatter_chart(rows, "actual", "predicted", "Predicted vs actual", "identity"),
+    ),
+    "residuals": ("Residuals", lambda rows: scatter_chart(rows, "predicted", "residual", "Residuals", "zero")),
+    "feature_importance": ("Feature importance", importance_chart),
+}

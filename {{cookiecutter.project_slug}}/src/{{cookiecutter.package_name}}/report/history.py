@@ -1,0 +1,123 @@
+"""Every model version from git history, read in one pass: one `git log` and one `git cat-file --batch`."""
+
+import json
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MANIFEST = "models/model.json"
+FIELD, RECORD = "\x1f", "\x1e"
+LOG_FORMAT = FIELD.join(["%H", "%an", "%aI", "%s", "%D"]) + RECORD
+
+
+@dataclass
+class Version:
+    """One commit that changed the model manifest, oldest first (number 1)."""
+
+    number: int
+    commit: str
+    author: str
+    date: str
+    message: str
+    tags: list[str]
+    manifest: dict[str, Any]
+    params_changed: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """The version tag (`model@v3`) if the commit has one, else v<number>."""
+        versions = [tag for tag in self.tags if "@" in tag]
+        return versions[0] if versions else f"v{self.number}"
+
+    @property
+    def stage(self) -> str | None:
+        """The promotion stage of a GTO stage tag (`model#prod#1`), if any."""
+        stages = [tag.split("#")[1] for tag in self.tags if tag.count("#") == 2]
+        return stages[0] if stages else None
+
+
+@dataclass
+class History:
+    """The model versions and what is known about how complete the history is."""
+
+    versions: list[Version]
+    state: str  # "ok", "no-git", "no-commits", "shallow"
+
+
+def git(root: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run git in `root` and return the finished process."""
+    return subprocess.run(["git", *args], cwd=root, input=stdin, capture_output=True, text=True, check=False)
+
+
+def read_history(root: Path) -> History:
+    """All versions of the manifest, with tags and the params that changed since the version before."""
+    if git(root, "rev-parse", "--git-dir").returncode != 0:
+        return History([], "no-git")
+    if git(root, "rev-parse", "--verify", "-q", "HEAD").returncode != 0:
+        return History([], "no-commits")
+    shallow = git(root, "rev-parse", "--is-shallow-repository").stdout.strip() == "true"
+    log = git(root, "log", "--reverse", f"--format={LOG_FORMAT}", "--", MANIFEST).stdout
+    records = [record.strip("\n").split(FIELD) for record in log.split(RECORD) if record.strip()]
+    manifests = read_blobs(root, [f"{record[0]}:{MANIFEST}" for record in records])
+    versions: list[Version] = []
+    for (commit, author, date, message, refs), manifest in zip(records, manifests, strict=True):
+        if manifest is None:  # the commit deleted the manifest
+            continue
+        tags = [ref.removeprefix("tag: ") for ref in refs.split(", ") if ref.startswith("tag: ")]
+        previous = versions[-1].manifest if versions else None
+        versions.append(
+            Version(
+                number=len(versions) + 1,
+                commit=commit,
+                author=author,
+                date=date,
+                message=message,
+                tags=tags,
+                manifest=manifest,
+                params_changed=changed_params(previous, manifest) if previous else {},
+            )
+        )
+    return History(versions, "shallow" if shallow else "ok")
+
+
+def read_blobs(root: Path, objects: list[str]) -> list[dict[str, Any] | None]:
+    """The JSON content of many `commit:path` objects through a single `git cat-file --batch`."""
+    if not objects:
+        return []
+    result = subprocess.run(
+        ["git", "cat-file", "--batch"], cwd=root, input="\n".join(objects).encode() + b"\n", capture_output=True
+    )
+    output, position, blobs = result.stdout, 0, []
+    for _ in objects:
+        header_end = output.index(b"\n", position)
+        header = output[position:header_end].split()
+        if header[-1] == b"missing":
+            blobs.append(None)
+            position = header_end + 1
+            continue
+        size = int(header[2])
+        content = output[header_end + 1 : header_end + 1 + size]
+        position = header_end + 1 + size + 1
+        try:
+            blobs.append(json.loads(content))
+        except json.JSONDecodeError:
+            blobs.append(None)
+    return blobs
+
+
+def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested params as dotted keys: {"train": {"seed": 1}} -> {"train.seed": 1}."""
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, dict) and value:
+            flat |= flatten(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def changed_params(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """The params whose value differs between two manifests: {key: (before, after)}."""
+    old, new = flatten(before.get("params", {})), flatten(after.get("params", {}))
+    return {key: (old.get(key), new.get(key)) for key in sorted(old.keys() | new.keys()) if old.get(key) != new.get(key)}

@@ -1,0 +1,32 @@
+"""MkDocs hooks (see mkdocs.yml): generate the report's pages at every build, watch the pipeline's files."""
+
+from pathlib import Path
+from typing import Any
+
+from mkdocs.structure.files import File, Files
+
+from {{ cookiecutter.package_name }}.report.pages import build_site
+
+# Files whose change should rebuild the site under `mkdocs serve`.
+WATCHED = ("dvc.yaml", "dvc.lock", "params.yaml", "models/model.json", "metrics", "plots", "reports")
+
+
+def project_root(config: Any) -> Path:
+    """The folder of mkdocs.yml, which is the project's root."""
+    return Path(config["config_file_path"]).resolve().parent
+
+
+def on_files(files: Files, config: Any) -> Files:
+    """Add the generated pages and images to the site."""
+    for path, content in build_site(project_root(config)).items():
+        files.append(File.generated(config, path, content=content))
+    return files
+
+
+def on_serve(server: Any, config: Any, builder: Any) -> Any:
+    """Rebuild when the pipeline writes new outputs."""
+    root = project_root(config)
+    for name in WATCHED:
+        if (root / name).exists():
+            server.watch(str(root / name))
+    return server

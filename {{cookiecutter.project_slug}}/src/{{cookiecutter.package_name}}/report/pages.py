@@ -1,0 +1,305 @@
+"""The report's pages as Markdown (and their SVG images), built from the workspace and git history."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from . import charts
+from .history import History, Version, read_history
+from .pipeline import STYLES, build_graph, read_stages, render_svg
+
+NO_RUN = (
+    '!!! warning "No model yet"\n'
+    "    The pipeline has not run in this checkout. Run `dvc repro` (or `make repro`), then rebuild the site.\n"
+)
+PLOTS_ASSETS = "assets/plots"
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file's content, or None when it does not exist."""
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> str:
+    """A Markdown table."""
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def cell(value: Any) -> str:
+    """A value as table-safe text."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def short(digest: str | None) -> str:
+    """The first 12 characters of a hash, as code."""
+    return f"`{digest[:12]}`" if digest else ""
+
+
+def build_site(root: Path) -> dict[str, str]:
+    """Every generated page and image, keyed by its path in the site's docs."""
+    manifest = read_json(root / "models" / "model.json")
+    metrics = read_json(root / "metrics" / "metrics.json")
+    profile = read_json(root / "reports" / "data_profile.json")
+    history = read_history(root)
+    files = {
+        "index.md": model_card(root, manifest, profile, history),
+        "pipeline.md": pipeline_page(root),
+        "data.md": data_page(profile),
+        "history.md": history_page(history, manifest),
+    }
+    plot_images = {
+        f"{PLOTS_ASSETS}/{name}.svg": render(rows)
+        for name, (_, render) in charts.PLOT_CHARTS.items()
+        if (rows := read_json(root / "plots" / f"{name}.json"))
+    }
+    files |= plot_images
+    files["metrics.md"] = metrics_page(metrics, plot_images, history)
+    if len(history.versions) > 0:
+        labels = [version.label for version in history.versions]
+        names = sorted({name for version in history.versions for name in version.manifest.get("metrics", {})})
+        series = {name: [v.manifest.get("metrics", {}).get(name) for v in history.versions] for name in names}
+        if series:
+            files["assets/history_metrics.svg"] = charts.metrics_over_versions(labels, series)
+    return files
+
+
+def model_card(root: Path, manifest: dict | None, profile: dict | None, history: History) -> str:
+    """The home page: what the model predicts, from what data, how good it is, how to call it."""
+    limitations = root / "docs" / "limitations.md"
+    lines = ["# Model card\n"]
+    if manifest is None:
+        return "\n".join([*lines, NO_RUN])
+    current = history.versions[-1] if history.versions else None
+    committed = current is not None and current.manifest.get("sha256") == manifest.get("sha256")
+    task = manifest["task"]
+    what = (
+        f"classifies each row into one of {len(manifest['classes'])} classes of `{manifest['target']}`: "
+        + ", ".join(f"`{c}`" for c in manifest["classes"])
+        if task == "classification"
+        else f"predicts the number `{manifest['target']}` (regression)"
+    )
+    lines += [
+        f"A `{manifest['estimator']}` that {what}, from {len(manifest['features'])} features.\n",
+        "## Current version\n",
+        table(
+            ["version", "stage", "sha256", "trained from commit", "scikit-learn"],
+            [
+                [
+                    current.label if committed and current else "uncommitted",
+                    (current.stage if committed and current else None) or "",
+                    short(manifest.get("sha256")),
+                    short(manifest.get("git_commit")),
+                    manifest.get("versions", {}).get("scikit-learn"),
+                ]
+            ],
+        ),
+        "## Metrics on the held-out test set\n",
+        table(["metric", "value"], [[name, value] for name, value in manifest.get("metrics", {}).items()]),
+        "See [Metrics](metrics.md) for the plots and [History](history.md) for every version.\n",
+        "## Data\n",
+        data_summary(manifest, profile),
+        "## Use the model\n",
+        "```python\n"
+        f"from {__package__.split('.')[0]}.artifacts import load_model\n\n"
+        "loaded = load_model()  # refuses a file whose sha256 differs from models/model.json\n"
+        f"loaded.model.predict(pandas.DataFrame([{json.dumps(example_row(manifest, profile))}]))\n"
+        "```\n",
+        "## Limitations\n",
+        limitations.read_text() if limitations.is_file() else "",
+    ]
+    return "\n".join(lines)
+
+
+def data_summary(manifest: dict, profile: dict | None) -> str:
+    """Rows, features and the target's balance or range."""
+    if profile is None:
+        return "No data profile yet: run `dvc repro`.\n"
+    target = profile["target"]
+    balance = (
+        ", ".join(f"`{name}`: {count}" for name, count in target["classes"].items())
+        if "classes" in target
+        else f"from {target['min']:.6g} to {target['max']:.6g} (mean {target['mean']:.6g})"
+    )
+    numbers = sum(1 for f in manifest["features"] if f["kind"] == "number")
+    return (
+        f"{profile['rows']} rows ({manifest['data']['train_rows']} used to train); "
+        f"{numbers} numeric and {len(manifest['features']) - numbers} categorical features; "
+        f"target `{target['name']}`: {balance}. Details on the [Data](data.md) page.\n"
+    )
+
+
+def example_row(manifest: dict, profile: dict | None) -> dict[str, Any]:
+    """A plausible input row: the mean of each number, the most frequent value of each category."""
+    stats = {f["name"]: f for f in (profile or {}).get("features", [])}
+    row: dict[str, Any] = {}
+    for feature in manifest["features"]:
+        info = stats.get(feature["name"], {})
+        if feature["kind"] == "number":
+            row[feature["name"]] = round(info["mean"], 3) if info.get("mean") is not None else 0
+        else:
+            row[feature["name"]] = next(iter(info.get("top", {})), (feature.get("categories") or [""])[0])
+    return row
+
+
+def pipeline_page(root: Path) -> str:
+    """The DAG as SVG and, for each stage, its command, files, hashes, params and status."""
+    lines = ["# Pipeline\n"]
+    if not (root / "dvc.yaml").is_file():
+        return "\n".join([*lines, "No `dvc.yaml` in this checkout.\n"])
+    stages = read_stages(root)
+    svg = "\n".join(line for line in render_svg(build_graph(stages)).splitlines() if line.strip())
+    legend = " · ".join(f"{label}: {shape}" for shape, _, label in STYLES.values())
+    lines += [
+        "The pipeline as DVC runs it (`dvc.yaml`): click a stage for its details. "
+        "`dvc repro` reruns only the stages whose inputs changed.\n",
+        f'<div class="pipeline-dag">\n{svg}\n</div>\n',
+        f"Shapes: {legend}. Dashed edges: parameters from `params.yaml`.\n",
+    ]
+    if not (root / "dvc.lock").is_file():
+        lines.append(NO_RUN)
+    for stage in stages:
+        status = "up to date" if stage.up_to_date else "changed since the last run: " + "; ".join(stage.changes)
+        lines += [
+            f"## {stage.name} " + "{ #stage-" + stage.name + " }\n",  # attr_list: the diagram links here
+            f"**Status:** {status}\n",
+            f"```bash\n{stage.cmd}\n```\n",
+            table(
+                ["", "path", "md5 in dvc.lock"],
+                [["dep", f"`{p}`", short(stage.hashes.get(p))] for p in stage.deps]
+                + [["out", f"`{p}`", short(stage.hashes.get(p))] for p in stage.outs],
+            ),
+        ]
+        if stage.params:
+            lines.append(table(["param", "value in the last run"], [[f"`{k}`", v] for k, v in stage.params.items()]))
+    return "\n".join(lines)
+
+
+def metrics_page(metrics: dict | None, images: dict[str, str], history: History) -> str:
+    """The current metrics beside the previous version's, then the plots."""
+    lines = ["# Metrics\n"]
+    if metrics is None:
+        return "\n".join([*lines, NO_RUN])
+    previous = history.versions[-2].manifest.get("metrics", {}) if len(history.versions) > 1 else {}
+    rows = [
+        [name, value, previous.get(name), delta(value, previous.get(name))] for name, value in metrics.items()
+    ]
+    lines += [
+        "On the held-out test set (`metrics/metrics.json`), beside the previous model version.\n",
+        table(["metric", "value", "previous version", "change"], rows),
+    ]
+    for name, (title, _) in charts.PLOT_CHARTS.items():
+        path = f"{PLOTS_ASSETS}/{name}.svg"
+        if path in images:
+            lines += [f"## {title}\n", f"![{title}]({path})\n"]
+    return "\n".join(lines)
+
+
+def delta(new: Any, old: Any) -> str:
+    """A signed difference, or nothing when either side is missing."""
+    if isinstance(new, int | float) and isinstance(old, int | float):
+        return f"{new - old:+.6g}"
+    return ""
+
+
+def data_page(profile: dict | None) -> str:
+    """The schema and summary statistics recorded by the prepare stage."""
+    lines = ["# Data\n"]
+    if profile is None:
+        return "\n".join([*lines, NO_RUN])
+    target = profile["target"]
+    target_rows = (
+        [[name, count] for name, count in target["classes"].items()]
+        if "classes" in target
+        else [[key, target[key]] for key in ("mean", "std", "min", "max")]
+    )
+    lines += [
+        f"{profile['rows']} rows, {len(profile['features'])} features (`reports/data_profile.json`, "
+        "written by the `prepare` stage).\n",
+        f"## Target `{target['name']}`\n",
+        table(["class" if "classes" in target else "statistic", "value"], target_rows),
+        "## Features\n",
+        table(
+            ["feature", "kind", "dtype", "missing", "mean", "std", "min", "max", "distinct", "most frequent"],
+            [
+                [
+                    f"`{f['name']}`",
+                    f["kind"],
+                    f["dtype"],
+                    f["missing"],
+                    f.get("mean"),
+                    f.get("std"),
+                    f.get("min"),
+                    f.get("max"),
+                    f.get("unique"),
+                    ", ".join(f"{k} ({v})" for k, v in list(f.get("top", {}).items())[:3]),
+                ]
+                for f in profile["features"]
+            ],
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def history_page(history: History, manifest: dict | None) -> str:
+    """One row per model version, newest first, a chart of the metrics, and the newest diff."""
+    lines = ["# Model history\n"]
+    notes = {
+        "no-git": "This folder is not a git repository: there is no history to show.",
+        "no-commits": "The repository has no commits yet: commit the trained model to start its history.",
+        "shallow": "This is a shallow clone: the history below is partial. Fetch it all with "
+        "`git fetch --unshallow` (in CI: `fetch-depth: 0`).",
+    }
+    if history.state in notes:
+        lines.append(f'!!! note "Partial history"\n    {notes[history.state]}\n')
+    versions = history.versions
+    if manifest and (not versions or versions[-1].manifest.get("sha256") != manifest.get("sha256")):
+        lines.append(f"The working tree holds a model not committed yet (sha256 {short(manifest.get('sha256'))}).\n")
+    if not versions:
+        return "\n".join([*lines, "No committed model version yet.\n"])
+    names = sorted({name for version in versions for name in version.manifest.get("metrics", {})})
+    lines += [
+        f"{len(versions)} versions: every commit that changed `models/model.json`, newest first.\n",
+        "![Metrics across versions](assets/history_metrics.svg)\n" if names else "",
+        "## Versions\n",
+        table(
+            ["version", "stage", "date", "author", "message", "commit", "sha256", *names, "params changed"],
+            [version_row(version, names) for version in reversed(versions)],
+        ),
+    ]
+    if len(versions) > 1:
+        lines += ["## Newest against previous\n", version_diff(versions[-2], versions[-1])]
+    return "\n".join(lines)
+
+
+def version_row(version: Version, metric_names: list[str]) -> list[Any]:
+    """A history table row."""
+    metrics = version.manifest.get("metrics", {})
+    changed = "; ".join(f"`{key}`: {old} → {new}" for key, (old, new) in version.params_changed.items())
+    return [
+        f"**{version.label}**",
+        version.stage or "",
+        version.date[:10],
+        version.author,
+        version.message,
+        f"`{version.commit[:8]}`",
+        short(version.manifest.get("sha256")),
+        *[metrics.get(name) for name in metric_names],
+        changed,
+    ]
+
+
+def version_diff(old: Version, new: Version) -> str:
+    """What changed from one version to the next: hash, metrics and params."""
+    rows = [["sha256", short(old.manifest.get("sha256")), short(new.manifest.get("sha256")), ""]]
+    old_metrics, new_metrics = old.manifest.get("metrics", {}), new.manifest.get("metrics", {})
+    for name in sorted(old_metrics.keys() | new_metrics.keys()):
+        before, after = old_metrics.get(name), new_metrics.get(name)
+        rows.append([f"metric `{name}`", before, after, delta(after, before)])
+    rows += [[f"param `{key}`", before, after, ""] for key, (before, after) in new.params_changed.items()]
+    return f"{old.label} → {new.label}\n\n" + table(["", old.label, new.label, "change"], rows)
