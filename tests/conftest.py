@@ -31,6 +31,7 @@ class Project:
             "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
             "PYTHONPATH": str(self.path / "src"),
             "DVC_NO_ANALYTICS": "1",
+            "NO_MKDOCS_2_WARNING": "1",
             "GIT_AUTHOR_NAME": "Test",
             "GIT_AUTHOR_EMAIL": "test@example.com",
             "GIT_COMMITTER_NAME": "Test",

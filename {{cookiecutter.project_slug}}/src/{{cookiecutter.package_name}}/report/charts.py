@@ -6,8 +6,8 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt  # after use(): the backend must be chosen first
+import pandas as pd
 
 # Same input, same SVG bytes: no random ids, no timestamp.
 plt.rcParams.update({"svg.hashsalt": "report", "svg.fonttype": "none", "figure.dpi": 100})

@@ -120,4 +120,5 @@ def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def changed_params(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     """The params whose value differs between two manifests: {key: (before, after)}."""
     old, new = flatten(before.get("params", {})), flatten(after.get("params", {}))
-    return {key: (old.get(key), new.get(key)) for key in sorted(old.keys() | new.keys()) if old.get(key) != new.get(key)}
+    keys = sorted(old.keys() | new.keys())
+    return {key: (old.get(key), new.get(key)) for key in keys if old.get(key) != new.get(key)}

@@ -59,7 +59,7 @@ def build_site(root: Path) -> dict[str, str]:
         if (rows := read_json(root / "plots" / f"{name}.json"))
     }
     files |= plot_images
-    files["metrics.md"] = metrics_page(metrics, plot_images, history)
+    files["metrics.md"] = metrics_page(metrics, plot_images, previous_version(history, manifest))
     if len(history.versions) > 0:
         labels = [version.label for version in history.versions]
         names = sorted({name for version in history.versions for name in version.manifest.get("metrics", {})})
@@ -106,6 +106,7 @@ def model_card(root: Path, manifest: dict | None, profile: dict | None, history:
         data_summary(manifest, profile),
         "## Use the model\n",
         "```python\n"
+        "import pandas\n"
         f"from {__package__.split('.')[0]}.artifacts import load_model\n\n"
         "loaded = load_model()  # refuses a file whose sha256 differs from models/model.json\n"
         f"loaded.model.predict(pandas.DataFrame([{json.dumps(example_row(manifest, profile))}]))\n"
@@ -150,8 +151,8 @@ def example_row(manifest: dict, profile: dict | None) -> dict[str, Any]:
 def pipeline_page(root: Path) -> str:
     """The DAG as SVG and, for each stage, its command, files, hashes, params and status."""
     lines = ["# Pipeline\n"]
-    if not (root / "dvc.yaml").is_file():
-        return "\n".join([*lines, "No `dvc.yaml` in this checkout.\n"])
+    if not (root / "dvc.yaml").is_file() or not (root / ".dvc").is_dir():
+        return "\n".join([*lines, "No DVC pipeline here: this page needs `dvc.yaml` and `dvc init`.\n"])
     stages = read_stages(root)
     svg = "\n".join(line for line in render_svg(build_graph(stages)).splitlines() if line.strip())
     legend = " · ".join(f"{label}: {shape}" for shape, _, label in STYLES.values())
@@ -180,18 +181,24 @@ def pipeline_page(root: Path) -> str:
     return "\n".join(lines)
 
 
-def metrics_page(metrics: dict | None, images: dict[str, str], history: History) -> str:
+def previous_version(history: History, manifest: dict | None) -> Version | None:
+    """The committed version before the current model (the newest one if the current is uncommitted)."""
+    versions = history.versions
+    if manifest and versions and versions[-1].manifest.get("sha256") != manifest.get("sha256"):
+        return versions[-1]
+    return versions[-2] if len(versions) > 1 else None
+
+
+def metrics_page(metrics: dict | None, images: dict[str, str], previous: Version | None) -> str:
     """The current metrics beside the previous version's, then the plots."""
     lines = ["# Metrics\n"]
     if metrics is None:
         return "\n".join([*lines, NO_RUN])
-    previous = history.versions[-2].manifest.get("metrics", {}) if len(history.versions) > 1 else {}
-    rows = [
-        [name, value, previous.get(name), delta(value, previous.get(name))] for name, value in metrics.items()
-    ]
+    before = previous.manifest.get("metrics", {}) if previous else {}
+    rows = [[name, value, before.get(name), delta(value, before.get(name))] for name, value in metrics.items()]
     lines += [
         "On the held-out test set (`metrics/metrics.json`), beside the previous model version.\n",
-        table(["metric", "value", "previous version", "change"], rows),
+        table(["metric", "value", f"previous ({previous.label})" if previous else "previous", "change"], rows),
     ]
     for name, (title, _) in charts.PLOT_CHARTS.items():
         path = f"{PLOTS_ASSETS}/{name}.svg"

@@ -59,9 +59,9 @@ def read_stages(root: Path) -> list[Stage]:
         stages = []
         for stage in repo.index.stages:
             locked = lock.get(stage.name, {})
-            hashes = {entry["path"]: entry.get("md5") or entry.get("hash", "") for entry in locked.get("deps", [])}
-            hashes |= {entry["path"]: entry.get("md5") or entry.get("hash", "") for entry in locked.get("outs", [])}
-            params = flatten({key: value for values in locked.get("params", {}).values() for key, value in values.items()})
+            entries = [*locked.get("deps", []), *locked.get("outs", [])]
+            hashes = {entry["path"]: entry.get("md5") or entry.get("hash", "") for entry in entries}
+            params = flatten({k: v for values in locked.get("params", {}).values() for k, v in values.items()})
             changes = [describe(change) for change in status.get(stage.addressing, [])]
             stages.append(
                 Stage(
