@@ -17,12 +17,16 @@ $(VENV)/.installed: requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-demo: $(VENV)/.installed ## Bake the default project into build/, train it, print its metrics and model
+DEMO_ENV = PATH="$(abspath $(BIN)):$$PATH" PYTHONPATH=src NO_MKDOCS_2_WARNING=1
+
+demo: $(VENV)/.installed ## Bake the defaults into build/, train, build the report site, print the metrics
 	rm -rf $(DEMO_DIR)/my-ml-project
 	$(BIN)/cookiecutter --no-input --output-dir $(DEMO_DIR) .
-	cd $(DEMO_DIR)/my-ml-project && PATH="$(abspath $(BIN)):$$PATH" PYTHONPATH=src dvc repro
-	@cd $(DEMO_DIR)/my-ml-project && PATH="$(abspath $(BIN)):$$PATH" dvc metrics show
+	cd $(DEMO_DIR)/my-ml-project && $(DEMO_ENV) dvc repro
+	cd $(DEMO_DIR)/my-ml-project && $(DEMO_ENV) mkdocs build --strict --quiet
+	@cd $(DEMO_DIR)/my-ml-project && $(DEMO_ENV) dvc metrics show
 	@echo "Model: $(DEMO_DIR)/my-ml-project/models/model.joblib (manifest: models/model.json)"
+	@echo "Site:  $(DEMO_DIR)/my-ml-project/site/index.html"
 
 test: $(VENV)/.installed ## Run the whole test suite (bakes projects and runs them)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -30,8 +34,9 @@ test: $(VENV)/.installed ## Run the whole test suite (bakes projects and runs th
 test-fast: $(VENV)/.installed ## Run the tests except the slow fresh-install one
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed ## Measure bake and dvc repro times; write benchmarks/results/
+bench: $(VENV)/.installed ## Measure bake, dvc repro and site build times; write benchmarks/results/
 	$(BIN)/python benchmarks/bench_pipeline.py
+	$(BIN)/python benchmarks/bench_site.py
 
 lint: $(VENV)/.installed ## Lint the template's own Python (hooks, tests, benchmarks)
 	$(BIN)/ruff check .
