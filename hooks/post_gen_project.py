@@ -11,6 +11,17 @@ from pathlib import Path
 
 LICENSES_DIR = Path("licenses")
 SAMPLE_DATA = Path("data/raw/data.csv")
+DJANGO_PATHS = (
+    "manage.py",
+    "config",
+    "gunicorn.conf.py",
+    "Dockerfile",
+    ".dockerignore",
+    "src/{package}/serving",
+    "tests/test_serving_api.py",
+    "tests/test_serving_commands.py",
+    "tests/test_serving_deploy.py",
+)
 
 
 def remove_license_choices(chosen: str, project: Path) -> None:
@@ -25,6 +36,16 @@ def remove_sample_data(project: Path) -> None:
     for folder in SAMPLE_DATA.parents[:-1]:  # data/raw, then data, when left empty
         if not any((project / folder).iterdir()):
             (project / folder).rmdir()
+
+
+def remove_django(project: Path, package: str) -> None:
+    """Drop the Django app, its settings, server and Docker files, and its tests."""
+    for name in DJANGO_PATHS:
+        path = project / name.format(package=package)
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def dvc_command() -> list[str] | None:
@@ -78,6 +99,8 @@ def main(context_json: str, project: Path) -> int:
     remove_license_choices(context["license"], project)
     if context["dataset"] != "csv":
         remove_sample_data(project)
+    if context["use_django"] != "yes":
+        remove_django(project, context["package_name"])
     if init_git(project):
         init_dvc(project, context["model_storage"], context["dvc_remote_url"])
     print(f"\nNext: cd {project.name} && make install && .venv/bin/dvc repro")

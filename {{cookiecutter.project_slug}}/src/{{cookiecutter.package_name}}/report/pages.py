@@ -111,6 +111,15 @@ def model_card(root: Path, manifest: dict | None, profile: dict | None, history:
         "loaded = load_model()  # refuses a file whose sha256 differs from models/model.json\n"
         f"loaded.model.predict(pandas.DataFrame([{json.dumps(example_row(manifest, profile))}]))\n"
         "```\n",
+{%- if cookiecutter.use_django == "yes" %}
+        "## Call the API\n",
+        "Served by the Django app (`make api` locally): `POST /api/predict`, `GET /api/model`, "
+        "`GET /api/health`, OpenAPI at `/api/openapi.json`.\n",
+        "```bash\n"
+        "curl -s -X POST http://127.0.0.1:8000/api/predict -H 'Content-Type: application/json' \\\n"
+        f"     -d '{json.dumps({'instances': [example_row(manifest, profile)]})}'\n"
+        "```\n",
+{%- endif %}
         "## Limitations\n",
         limitations.read_text() if limitations.is_file() else "",
     ]

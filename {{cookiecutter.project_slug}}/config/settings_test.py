@@ -1,0 +1,8 @@
+"""Settings for the test suite: the production settings with a throwaway key, over plain HTTP."""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-key-never-used-in-production-0123456789abcdef")
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "off")
+
+from .settings import *  # noqa: F403

@@ -1,0 +1,10 @@
+"""gunicorn settings: the app (and its model) is loaded once, before the workers fork."""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+preload_app = True  # config.wsgi loads the model at import: one copy, shared copy-on-write
+wsgi_app = "config.wsgi:application"
+accesslog = "-"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))

@@ -1,0 +1,28 @@
+"""`manage.py register_model`: record the verified model's manifest in the registry."""
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from ....artifacts import verify
+from ....errors import ModelIntegrityError
+from ...registry import register
+
+
+class Command(BaseCommand):
+    help = "Register the model at SERVING_MODEL_PATH (hash-verified) as a ModelVersion."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--model", type=Path, default=None, help="model file (default: SERVING_MODEL_PATH)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path = options["model"] or Path(settings.SERVING_MODEL_PATH)
+        try:
+            manifest = verify(path)
+        except ModelIntegrityError as exc:
+            raise CommandError(str(exc)) from None
+        entry, created = register(manifest)
+        state = "registered" if created else "already registered"
+        self.stdout.write(f"{state}: {entry.version} sha256 {entry.sha256}")

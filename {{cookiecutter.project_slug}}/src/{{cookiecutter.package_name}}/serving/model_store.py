@@ -1,0 +1,77 @@
+"""The model of this process: loaded once through artifacts.load_model(), shared by all threads."""
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from pydantic import BaseModel
+
+from ..artifacts import LoadedModel, load_model
+from ..errors import ModelIntegrityError
+from .schemas import request_model
+
+log = logging.getLogger(__name__)
+
+
+class ModelUnavailable(Exception):
+    """No verified model to serve; the message says why."""
+
+
+@dataclass(frozen=True)
+class Served:
+    """A verified model with the request schema built from its manifest."""
+
+    loaded: LoadedModel
+    request_model: type[BaseModel]
+
+
+class ModelStore:
+    """Loads the model on first use (or at start-up) and keeps it; a failure is kept until the files change."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._served: Served | None = None
+        self._failure: tuple[tuple, str] | None = None
+
+    @staticmethod
+    def model_path() -> Path:
+        return Path(settings.SERVING_MODEL_PATH)
+
+    def _signature(self) -> tuple:
+        """What identifies the files on disk: a change means a new load attempt is worth it."""
+        path = self.model_path()
+        files = (path, path.with_suffix(".json"))
+        return (str(path), *[(p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None for p in files])
+
+    def get(self) -> Served:
+        """The served model, loading it if needed; ModelUnavailable with the reason otherwise."""
+        if self._served is not None:
+            return self._served
+        with self._lock:
+            if self._served is not None:
+                return self._served
+            signature = self._signature()
+            if self._failure and self._failure[0] == signature:
+                raise ModelUnavailable(self._failure[1])
+            try:
+                loaded = load_model(self.model_path())
+            except ModelIntegrityError as exc:
+                self._failure = (signature, str(exc))
+                log.error("model not served: %s", exc)
+                raise ModelUnavailable(str(exc)) from None
+            self._served = Served(loaded, request_model(loaded.manifest["features"], settings.SERVING_MAX_ROWS))
+            self._failure = None
+        from .registry import register_on_startup  # the registry needs the ORM, ready only after setup
+
+        register_on_startup(loaded.manifest)
+        return self._served
+
+    def reset(self) -> None:
+        """Forget the loaded model (tests, or a reload after a redeploy of the files)."""
+        with self._lock:
+            self._served, self._failure = None, None
+
+
+store = ModelStore()

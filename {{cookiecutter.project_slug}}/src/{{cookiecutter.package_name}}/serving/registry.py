@@ -1,0 +1,49 @@
+"""Record served model versions and, when enabled, predictions, in the database."""
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError
+
+from .models import ModelVersion, PredictionLog
+from .predictor import model_info
+
+log = logging.getLogger(__name__)
+
+
+def register(manifest: dict[str, Any]) -> tuple[ModelVersion, bool]:
+    """The registry entry of a manifest, created if its sha256 is new."""
+    return ModelVersion.objects.get_or_create(
+        sha256=manifest["sha256"],
+        defaults={
+            "version": model_info(manifest)["version"],
+            "git_commit": manifest.get("git_commit") or "",
+            "estimator": manifest.get("estimator", ""),
+            "task": manifest.get("task", ""),
+            "metrics": manifest.get("metrics", {}),
+            "params": manifest.get("params", {}),
+            "manifest": manifest,
+        },
+    )
+
+
+def register_on_startup(manifest: dict[str, Any]) -> None:
+    """Register the model being served; a database not migrated yet is logged, not fatal."""
+    try:
+        register(manifest)
+    except DatabaseError as exc:
+        log.warning("model not registered (run `python manage.py migrate`): %s", exc)
+
+
+def log_prediction(sha256: str, inputs: list[dict[str, Any]], outputs: dict[str, Any]) -> None:
+    """Keep the request and answer when the log is on, and only the newest SERVING_PREDICTION_LOG_MAX_ROWS."""
+    if not settings.SERVING_PREDICTION_LOG:
+        return
+    try:
+        entry = PredictionLog.objects.create(model_sha256=sha256, rows=len(inputs), inputs=inputs, outputs=outputs)
+        cutoff = entry.pk - settings.SERVING_PREDICTION_LOG_MAX_ROWS
+        if cutoff > 0:
+            PredictionLog.objects.filter(pk__lte=cutoff).delete()
+    except DatabaseError as exc:
+        log.warning("prediction not logged: %s", exc)

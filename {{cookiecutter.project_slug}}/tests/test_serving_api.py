@@ -1,0 +1,164 @@
+"""The prediction API through Django's test client: the happy path and every kind of bad request."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import joblib
+import pandas as pd
+import pytest
+from django.test import Client
+from pytest_django.fixtures import Settings
+
+from {{ cookiecutter.package_name }}.serving.models import ModelVersion, PredictionLog
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def manifest(model_copy: Path) -> dict[str, Any]:
+    return json.loads(model_copy.with_suffix(".json").read_text())
+
+
+@pytest.fixture
+def rows(trained: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """Test-set rows as a client would send them (missing values as null)."""
+    frame = pd.read_parquet(trained / "data" / "prepared" / "test.parquet").drop(columns=manifest["target"])
+    return json.loads(frame.to_json(orient="records"))
+
+
+def post(client: Client, body: Any, content_type: str = "application/json") -> Any:
+    data = body if isinstance(body, str | bytes) else json.dumps(body)
+    return client.post("/api/predict", data=data, content_type=content_type)
+
+
+def bad_fields(response: Any) -> list[str]:
+    return [error["field"] for error in response.json()["errors"]]
+
+
+def test_predict_returns_one_answer_per_row_and_the_model_identity(client: Client, rows: list, manifest: dict) -> None:
+    response = post(client, {"instances": rows[:5]})
+    assert response.status_code == 200
+    body = response.json()
+    assert len(body["predictions"]) == 5
+    assert body["model"] == {"version": manifest["sha256"][:12], "sha256": manifest["sha256"]}
+    if manifest["task"] == "classification":
+        assert set(body["predictions"]) <= set(manifest["classes"])
+        assert all(abs(sum(p) - 1) < 1e-4 and len(p) == len(manifest["classes"]) for p in body["probabilities"])
+    else:
+        assert "probabilities" not in body
+
+
+def test_unknown_and_missing_fields_are_named(client: Client, rows: list, manifest: dict) -> None:
+    first = manifest["features"][0]["name"]
+    row = {key: value for key, value in rows[0].items() if key != first} | {"not_a_feature": 1}
+    response = post(client, {"instances": [row]})
+    assert response.status_code == 422
+    assert set(bad_fields(response)) == {f"instances[0].{first}", "instances[0].not_a_feature"}
+
+
+def test_wrong_types_are_named(client: Client, rows: list, manifest: dict) -> None:
+    feature = manifest["features"][0]
+    wrong = 12.5 if feature["kind"] == "category" else "12.5"
+    response = post(client, {"instances": [rows[0] | {feature["name"]: wrong}]})
+    assert response.status_code == 422
+    assert bad_fields(response) == [f"instances[0].{feature['name']}"]
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_nan_and_infinity_are_refused(client: Client, rows: list, manifest: dict, token: str) -> None:
+    number = next(f["name"] for f in manifest["features"] if f["kind"] == "number")
+    body = json.dumps({"instances": [rows[0] | {number: 0.5}]}).replace("0.5", token, 1)
+    response = post(client, body)
+    assert 400 <= response.status_code < 500
+    assert response.json()["errors"]
+
+
+def test_null_only_where_training_had_missing_values(client: Client, rows: list, manifest: dict) -> None:
+    for feature in manifest["features"]:
+        response = post(client, {"instances": [rows[0] | {feature["name"]: None}]})
+        expected = 200 if feature["nullable"] else 422
+        assert response.status_code == expected, feature["name"]
+
+
+def test_a_category_never_seen_in_training_is_accepted(client: Client, rows: list, manifest: dict) -> None:
+    categories = [f["name"] for f in manifest["features"] if f["kind"] == "category"]
+    if not categories:
+        pytest.skip("this data set has no categorical feature")
+    response = post(client, {"instances": [rows[0] | {categories[0]: "never-seen-before"}]})
+    assert response.status_code == 200
+
+
+def test_empty_and_too_many_instances_are_refused(
+    client: Client, rows: list, settings: Settings, model_copy: Path
+) -> None:
+    assert post(client, {"instances": []}).status_code == 422
+    assert bad_fields(post(client, {"instances": []})) == ["instances"]
+    settings.SERVING_MAX_ROWS = 3
+    from {{ cookiecutter.package_name }}.serving.model_store import store
+
+    store.reset()
+    response = post(client, {"instances": (rows * 4)[:4]})
+    assert response.status_code == 422 and bad_fields(response) == ["instances"]
+
+
+def test_bodies_that_are_not_a_json_object_of_instances(client: Client, rows: list, settings: Settings) -> None:
+    assert post(client, "{not json").status_code == 400
+    assert post(client, "[]").status_code == 422
+    assert post(client, {"rows": rows[:1]}).status_code == 422
+    response = post(client, {"instances": rows[:1]}, content_type="text/plain")
+    assert response.status_code == 415 and "application/json" in response.json()["detail"]
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    response = post(client, {"instances": rows[:3]})
+    assert response.status_code == 413 and response.json()["detail"].startswith("request body too large")
+
+
+def test_a_tampered_model_is_never_unpickled(client: Client, model_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    model_copy.write_bytes(model_copy.read_bytes() + b"tampered")
+    monkeypatch.setattr(joblib, "load", lambda *a, **k: pytest.fail("a tampered model was unpickled"))
+    health = client.get("/api/health")
+    assert health.status_code == 503
+    assert "refusing to load it" in health.json()["reason"]
+    assert post(client, {"instances": [{}]}).status_code == 503
+    assert client.get("/api/model").status_code == 503
+
+
+def test_a_missing_model_makes_health_say_why(client: Client, model_copy: Path) -> None:
+    model_copy.unlink()
+    health = client.get("/api/health")
+    assert health.status_code == 503 and "no model file" in health.json()["reason"]
+
+
+def test_model_and_health_describe_the_served_model(client: Client, manifest: dict) -> None:
+    health = client.get("/api/health")
+    assert health.status_code == 200 and health.json()["model"]["sha256"] == manifest["sha256"]
+    described = client.get("/api/model").json()
+    assert described["metrics"] == manifest["metrics"] and described["version"] == manifest["sha256"][:12]
+    assert ModelVersion.objects.filter(sha256=manifest["sha256"]).exists()  # registered at first load
+
+
+def test_openapi_shows_the_real_feature_fields(client: Client, manifest: dict) -> None:
+    schema = client.get("/api/openapi.json").json()
+    fields = schema["components"]["schemas"]["Instance"]["properties"]
+    assert list(fields) == [f["name"] for f in manifest["features"]]
+    body = schema["paths"]["/api/predict"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/PredictRequest"}
+
+
+def test_the_prediction_log_is_off_by_default_and_bounded_when_on(
+    client: Client, rows: list, settings: Settings
+) -> None:
+    post(client, {"instances": rows[:2]})
+    assert PredictionLog.objects.count() == 0
+    settings.SERVING_PREDICTION_LOG = True
+    settings.SERVING_PREDICTION_LOG_MAX_ROWS = 3
+    for _ in range(5):
+        assert post(client, {"instances": rows[:2]}).status_code == 200
+    assert PredictionLog.objects.count() == 3
+    assert PredictionLog.objects.first().rows == 2
+
+
+def test_admin_lists_model_versions(admin_client: Client, client: Client, model_copy: Path) -> None:
+    client.get("/api/health")
+    assert admin_client.get("/admin/serving/modelversion/").status_code == 200
+    assert admin_client.get("/admin/serving/predictionlog/").status_code == 200

@@ -1,0 +1,55 @@
+"""The management commands: register_model and predict_file."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from django.core.management import CommandError, call_command
+
+from {{ cookiecutter.package_name }}.serving.models import ModelVersion
+
+pytestmark = pytest.mark.django_db
+
+
+def test_register_model_records_the_manifest_once(model_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    manifest = json.loads(model_copy.with_suffix(".json").read_text())
+    call_command("register_model")
+    assert "registered:" in capsys.readouterr().out
+    call_command("register_model")
+    assert "already registered" in capsys.readouterr().out
+    entry = ModelVersion.objects.get()
+    assert entry.sha256 == manifest["sha256"] and entry.metrics == manifest["metrics"]
+    assert entry.params == manifest["params"] and entry.git_commit == (manifest["git_commit"] or "")
+
+
+def test_register_model_refuses_a_tampered_model(model_copy: Path) -> None:
+    model_copy.write_bytes(model_copy.read_bytes()[:-1])
+    with pytest.raises(CommandError, match="refusing to load it"):
+        call_command("register_model")
+    assert not ModelVersion.objects.exists()
+
+
+def test_predict_file_scores_every_row(model_copy: Path, trained: Path, tmp_path: Path) -> None:
+    manifest = json.loads(model_copy.with_suffix(".json").read_text())
+    test = pd.read_parquet(trained / "data" / "prepared" / "test.parquet").drop(columns=manifest["target"])
+    source, scored = tmp_path / "in.csv", tmp_path / "out.csv"
+    test.to_csv(source, index=False)
+    call_command("predict_file", str(source), str(scored))
+    result = pd.read_csv(scored)
+    assert len(result) == len(test) and "prediction" in result
+    if manifest["task"] == "classification":
+        assert {f"probability_{c}" for c in manifest["classes"]} <= set(result.columns)
+
+
+def test_predict_file_names_the_bad_row_and_writes_nothing(model_copy: Path, trained: Path, tmp_path: Path) -> None:
+    manifest = json.loads(model_copy.with_suffix(".json").read_text())
+    test = pd.read_parquet(trained / "data" / "prepared" / "test.parquet").drop(columns=manifest["target"])
+    feature = next(f for f in manifest["features"] if f["kind"] == "number")["name"]
+    test[feature] = test[feature].astype(object)
+    test.loc[test.index[2], feature] = "oops"
+    source, scored = tmp_path / "in.csv", tmp_path / "out.csv"
+    test.to_csv(source, index=False)
+    with pytest.raises(CommandError, match=f"data row 3: column '{feature}' is not a number: 'oops'"):
+        call_command("predict_file", str(source), str(scored))
+    assert not scored.exists()

@@ -1,0 +1,106 @@
+"""Deployment checks: production settings pass `check --deploy`, migrations are complete, gunicorn serves."""
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def production_env(**extra: str) -> dict[str, str]:
+    """The environment of a production deployment (a real secret key, DEBUG off)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env |= {
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "model.example.com,127.0.0.1",
+        "PYTHONPATH": os.pathsep.join([str(PROJECT / "src"), str(PROJECT), os.environ.get("PYTHONPATH", "")]),
+    }
+    return env | extra
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=PROJECT, env=env, capture_output=True, text=True)
+
+
+def test_check_deploy_passes_with_production_settings() -> None:
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env())
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_secret_key_is_required_outside_debug() -> None:
+    env = production_env()
+    del env["DJANGO_SECRET_KEY"]
+    result = manage("check", env=env)
+    assert result.returncode != 0 and "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_migrations_match_the_models() -> None:
+    result = manage("makemigrations", "--check", "--dry-run", env=production_env())
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def gunicorn(trained: Path, tmp_path: Path) -> Iterator[str]:
+    """gunicorn with production settings on a loopback port, serving the trained model; its base URL."""
+    port = free_port()
+    env = production_env(
+        DJANGO_SECURE_SSL_REDIRECT="off",  # plain HTTP on loopback
+        SERVING_MODEL_PATH=str(trained / "models" / "model.joblib"),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY="2",
+    )
+    assert manage("migrate", "--noinput", env=env).returncode == 0
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"],
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{base}/api/health", timeout=2)
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
+                time.sleep(0.3)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_gunicorn_serves_predictions_over_http(gunicorn: str, trained: Path) -> None:
+    manifest = json.loads((trained / "models" / "model.json").read_text())
+    frame = pd.read_parquet(trained / "data" / "prepared" / "test.parquet").drop(columns=manifest["target"])
+    body = json.dumps({"instances": json.loads(frame.head(3).to_json(orient="records"))}).encode()
+    request = urllib.request.Request(f"{gunicorn}/api/predict", data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        answer = json.loads(response.read())
+    assert len(answer["predictions"]) == 3 and answer["model"]["sha256"] == manifest["sha256"]
+    bad = urllib.request.Request(f"{gunicorn}/api/predict", data=b"{oops", headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(bad, timeout=10)
+    assert error.value.code == 400 and b"Traceback" not in error.value.read()
