@@ -34,9 +34,15 @@ test: $(VENV)/.installed ## Run the whole test suite (bakes projects and runs th
 test-fast: $(VENV)/.installed ## Run the tests except the slow fresh-install one
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed ## Measure bake, dvc repro and site build times; write benchmarks/results/
+MLFLOW_VENV ?= .venv-mlflow
+
+$(MLFLOW_VENV)/bin/mlflow:  # MLflow's scoring server, for the serving benchmark; skipped if it does not install
+	-$(PYTHON) -m venv $(MLFLOW_VENV) && $(MLFLOW_VENV)/bin/python -m pip install --quiet mlflow
+
+bench: $(VENV)/.installed $(MLFLOW_VENV)/bin/mlflow ## Measure bake, repro, site build and serving; write benchmarks/results/
 	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_site.py
+	MLFLOW_PYTHON=$(abspath $(MLFLOW_VENV))/bin/python $(BIN)/python benchmarks/bench_serving.py
 
 lint: $(VENV)/.installed ## Lint the template's own Python (hooks, tests, benchmarks)
 	$(BIN)/ruff check .

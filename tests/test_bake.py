@@ -16,10 +16,11 @@ MATRIX = [
     {"dataset": "breast_cancer", "model_storage": "git", "python_version": "3.12", "license": "MIT"},
     {"dataset": "wine", "model_storage": "dvc-remote", "dvc_remote_url": "/tmp/dvc-store", "python_version": "3.11",
      "license": "BSD-3-Clause"},
-    {"dataset": "diabetes", "model_storage": "git", "python_version": "3.13", "license": "Proprietary",
-     "use_django": "no"},
+    {"dataset": "diabetes", "model_storage": "git", "python_version": "3.13", "license": "Proprietary"},
     {"dataset": "csv", "model_storage": "dvc-remote", "dvc_remote_url": "s3://bucket/models", "python_version": "3.11",
      "license": "Apache-2.0"},
+    {"dataset": "breast_cancer", "model_storage": "git", "python_version": "3.13", "license": "MIT",
+     "use_django": "no"},
 ]  # fmt: skip
 IDS = [
     f"{answers['dataset']}-{answers['model_storage']}-py{answers['python_version']}"

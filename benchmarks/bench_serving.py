@@ -1,0 +1,228 @@
+"""Serve the default bake's model three ways, side by side, and measure latency, throughput and memory.
+
+- django: the baked project's API under gunicorn (2 sync workers, preload), production settings;
+- floor: a bare WSGI function (serving/floor_app.py) serving the same model under the same gunicorn;
+- mlflow: `mlflow models serve` on the same model, when mlflow is installed in the Python named by
+  MLFLOW_PYTHON (skipped otherwise).
+
+Measurements alternate between the servers round by round. One-row latency: sequential requests
+from Python (p50, p99). Throughput: wrk at 4 and 16 connections (Debian's `wrk`), one-row and
+100-row bodies. Memory: RSS of each worker. Beside them: predict_proba in this process.
+Run with `make bench`; writes results/serving.{json,md} and quotes the table in README.md.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import joblib
+import pandas as pd
+import psutil
+from common import BIN, MACHINE, Runner, bake, timed, write_figures
+
+HERE = Path(__file__).resolve().parent / "serving"
+LATENCY_REQUESTS = 300
+WRK_SECONDS = 8
+ROUNDS = 2
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def post(port: int, path: str, body: bytes) -> bytes:
+    """One POST on a new connection (sync gunicorn workers close each connection)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("POST", path, body, {"Content-Type": "application/json"})
+    response = connection.getresponse()
+    data = response.read()
+    connection.close()
+    if response.status != 200:
+        raise RuntimeError(f"{path} answered {response.status}: {data[:200]!r}")
+    return data
+
+
+@contextmanager
+def server(command: list[str], cwd: Path, env: dict[str, str], port: int, probe: tuple[str, bytes]):
+    """Start a server, wait until it answers the probe request, stop it afterwards."""
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            post(port, *probe)
+            break
+        except (OSError, RuntimeError, http.client.HTTPException):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{command[0]} did not start: {process.stderr.read().decode()[-2000:]}") from None
+            time.sleep(0.5)
+    try:
+        yield process
+    finally:
+        for child in psutil.Process(process.pid).children(recursive=True):
+            child.terminate()
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def latency_ms(port: int, path: str, body: bytes) -> tuple[float, float]:
+    """p50 and p99 in ms of sequential one-row requests."""
+    times = sorted(timed(lambda: post(port, path, body)) * 1000 for _ in range(LATENCY_REQUESTS))
+    return statistics.median(times), times[int(len(times) * 0.99) - 1]
+
+
+def wrk_rps(port: int, path: str, body_file: Path, connections: int) -> float:
+    """Requests per second that wrk sustains."""
+    result = subprocess.run(
+        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{WRK_SECONDS}s", "-s", str(HERE / "post.lua"),
+         f"http://127.0.0.1:{port}{path}"],
+        env={**os.environ, "BODY": str(body_file)}, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    if "Non-2xx" in result.stdout:
+        raise RuntimeError(f"wrk saw errors: {result.stdout}")
+    return float(next(line for line in result.stdout.splitlines() if "Requests/sec" in line).split()[1])
+
+
+def worker_rss_mb(process: subprocess.Popen) -> float:
+    """Mean resident memory of the server's worker processes, in MB."""
+    workers = psutil.Process(process.pid).children(recursive=True) or [psutil.Process(process.pid)]
+    return statistics.mean(worker.memory_info().rss for worker in workers) / 2**20
+
+
+def mlflow_python() -> str | None:
+    """The Python that has mlflow, if any (MLFLOW_PYTHON)."""
+    python = os.environ.get("MLFLOW_PYTHON")
+    if python and subprocess.run([python, "-c", "import mlflow"], capture_output=True).returncode == 0:
+        return python
+    return None
+
+
+def main() -> None:
+    """Bake, train, then measure each server round by round."""
+    scratch = Path(tempfile.mkdtemp())
+    project = bake(scratch)
+    run = Runner(project)
+    run(str(BIN / "dvc"), "repro")
+    model_path = project / "models" / "model.joblib"
+    manifest = json.loads(model_path.with_suffix(".json").read_text())
+    target = manifest["target"]
+    test = pd.read_parquet(project / "data" / "prepared" / "test.parquet").drop(columns=target)
+    rows = json.loads(pd.concat([test] * 2).head(100).to_json(orient="records"))
+    bodies = {n: scratch / f"body{n}.json" for n in (1, 100)}
+    for n, path in bodies.items():
+        path.write_text(json.dumps({"instances": rows[:n]}))
+    mlflow_bodies = {n: scratch / f"mlflow{n}.json" for n in (1, 100)}
+    for n, path in mlflow_bodies.items():
+        path.write_text(json.dumps({"dataframe_records": rows[:n]}))
+
+    model = joblib.load(model_path)
+    frames = {n: pd.DataFrame.from_records(rows[:n]) for n in (1, 100)}
+    in_process = {
+        n: statistics.median(timed(lambda n=n: model.predict_proba(frames[n])) * 1000 for _ in range(100))
+        for n in (1, 100)
+    }
+
+    env = run.env | {
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_SECURE_SSL_REDIRECT": "off",  # plain HTTP on loopback
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": f"sqlite:///{scratch / 'db.sqlite3'}",
+        "SERVING_MODEL_PATH": str(model_path),
+        "WEB_CONCURRENCY": "2",
+    }
+    run(sys.executable, "manage.py", "migrate", "--noinput")
+    servers: dict[str, dict[str, Any]] = {}
+    django_port, floor_port = free_port(), free_port()
+    servers["django"] = {
+        "command": [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "--access-logfile", "/dev/null"],
+        "cwd": project, "env": env | {"GUNICORN_BIND": f"127.0.0.1:{django_port}"}, "port": django_port,
+        "path": "/api/predict", "bodies": bodies,
+    }  # fmt: skip
+    servers["floor"] = {
+        "command": [str(BIN / "gunicorn"), "-w", "2", "--preload", "-b", f"127.0.0.1:{floor_port}", "floor_app:app"],
+        "cwd": HERE, "env": env, "port": floor_port, "path": "/", "bodies": bodies,
+    }  # fmt: skip
+    if python := mlflow_python():
+        exported = scratch / "mlflow-model"
+        subprocess.run([python, str(HERE / "mlflow_export.py"), str(model_path), str(exported)], check=True)
+        mlflow_port = free_port()
+        servers["mlflow"] = {
+            "command": [str(Path(python).parent / "mlflow"), "models", "serve", "-m", str(exported), "-h", "127.0.0.1",
+                        "-p", str(mlflow_port), "--env-manager", "local", "-w", "2"],
+            "cwd": scratch, "env": {**os.environ, "PATH": f"{Path(python).parent}:{os.environ['PATH']}"},
+            "port": mlflow_port, "path": "/invocations", "bodies": mlflow_bodies,
+        }  # fmt: skip
+
+    samples: dict[str, dict[str, list[float]]] = {name: {} for name in servers}
+    for _ in range(ROUNDS):
+        for name, spec in servers.items():
+            probe = (spec["path"], spec["bodies"][1].read_bytes())
+            with server(spec["command"], spec["cwd"], spec["env"], spec["port"], probe) as process:
+                p50, p99 = latency_ms(spec["port"], *probe)
+                figures = {
+                    "p50_ms": p50,
+                    "p99_ms": p99,
+                    "rps_c4": wrk_rps(spec["port"], spec["path"], spec["bodies"][1], 4),
+                    "rps_c16": wrk_rps(spec["port"], spec["path"], spec["bodies"][1], 16),
+                    "rows_per_s_100": 100 * wrk_rps(spec["port"], spec["path"], spec["bodies"][100], 4),
+                    "rss_mb_per_worker": worker_rss_mb(process),
+                }
+            for key, value in figures.items():
+                samples[name].setdefault(key, []).append(value)
+    shutil.rmtree(scratch, ignore_errors=True)
+
+    result = {name: {k: round(statistics.median(v), 2) for k, v in s.items()} for name, s in samples.items()}
+    django, floor = result["django"], result["floor"]
+    ratios = {
+        "p50_vs_floor": round(django["p50_ms"] / floor["p50_ms"], 2),
+        "rows_per_s_vs_floor": round(django["rows_per_s_100"] / floor["rows_per_s_100"], 2),
+    }
+    if "mlflow" in result:
+        ratios["rps_c4_vs_mlflow"] = round(django["rps_c4"] / result["mlflow"]["rps_c4"], 2)
+    figures_out = {
+        "machine": MACHINE,
+        "servers": result,
+        "in_process_predict_proba_ms": {"1_row": round(in_process[1], 2), "100_rows": round(in_process[100], 2)},
+        "ratios": ratios,
+        "goals": {"p50_vs_floor": "<= 1.2", "rows_per_s_vs_floor": ">= 0.8", "rps_c4_vs_mlflow": ">= 2"},
+    }
+    lines = [
+        f"Default bake (random forest, 100 trees, 30 features), gunicorn 2 sync workers, {MACHINE}; "
+        f"medians of {ROUNDS} alternating rounds.",
+        "",
+        "| server | p50 1 row (ms) | p99 1 row (ms) | req/s c=4 | req/s c=16 | rows/s (100-row req) | RSS/worker MB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, values in result.items():
+        lines.append(
+            f"| {name} | {values['p50_ms']} | {values['p99_ms']} | {values['rps_c4']} | {values['rps_c16']} | "
+            f"{values['rows_per_s_100']} | {values['rss_mb_per_worker']} |"
+        )
+    if "mlflow" not in result:
+        lines.append("| mlflow | not measured: set MLFLOW_PYTHON to a Python with mlflow installed | | | | | |")
+    lines += [
+        f"| in process (predict_proba) | {in_process[1]:.2f} | | | | {100_000 / in_process[100]:.0f} | |",
+        "",
+        f"Django against the floor: one-row p50 {ratios['p50_vs_floor']}x (goal <= 1.2x), "
+        f"100-row rows/s {ratios['rows_per_s_vs_floor']}x (goal >= 0.8x)"
+        + (f"; requests/s at c=4 {ratios['rps_c4_vs_mlflow']}x MLflow's (goal >= 2x)." if "mlflow" in result else "."),
+    ]
+    write_figures("serving", figures_out, "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
