@@ -143,8 +143,9 @@ def main() -> None:
         "DATABASE_URL": f"sqlite:///{scratch / 'db.sqlite3'}",
         "SERVING_MODEL_PATH": str(model_path),
         "WEB_CONCURRENCY": "2",
+        "SERVING_PACKAGE": "my_ml_project",
     }
-    run(sys.executable, "manage.py", "migrate", "--noinput")
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=project, env=env, check=True)
     servers: dict[str, dict[str, Any]] = {}
     django_port, floor_port = free_port(), free_port()
     servers["django"] = {

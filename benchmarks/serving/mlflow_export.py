@@ -5,4 +5,5 @@ import sys
 import joblib
 import mlflow.sklearn
 
-mlflow.sklearn.save_model(joblib.load(sys.argv[1]), sys.argv[2])
+# cloudpickle like the joblib file itself; recent MLflow defaults to skops, which refuses tree models.
+mlflow.sklearn.save_model(joblib.load(sys.argv[1]), sys.argv[2], serialization_format="cloudpickle")

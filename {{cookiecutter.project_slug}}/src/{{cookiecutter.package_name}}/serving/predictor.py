@@ -14,22 +14,32 @@ def model_info(manifest: dict[str, Any]) -> dict[str, str]:
 
 
 def to_frame(rows: list[dict[str, Any]], features: list[dict[str, Any]]) -> pd.DataFrame:
-    """Rows as the DataFrame the pipeline was trained on: numbers as floats, categories as objects."""
-    frame = pd.DataFrame.from_records(rows, columns=[f["name"] for f in features])
+    """Rows as the DataFrame the pipeline was trained on: numbers as floats, categories as objects.
+
+    Built column by column with numpy, which is several times faster than pandas' per-row paths
+    for the small batches an API sees; None becomes NaN, the missing value the imputers know.
+    """
+    columns = {}
     for feature in features:
-        column = frame[feature["name"]]
+        values = [row[feature["name"]] for row in rows]
         if feature["kind"] == "number":
-            frame[feature["name"]] = column.astype(float)
-        else:  # None -> NaN: the imputer knows missing categories as NaN, as in training
-            frame[feature["name"]] = column.astype(object).where(column.notna(), np.nan)
-    return frame
+            columns[feature["name"]] = np.array(values, dtype=float)
+        else:
+            columns[feature["name"]] = np.array([np.nan if v is None else v for v in values], dtype=object)
+    return pd.DataFrame(columns)
 
 
 def predict(loaded: LoadedModel, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Predictions (and class probabilities for classifiers) for rows already validated."""
     frame = to_frame(rows, loaded.manifest["features"])
-    result: dict[str, Any] = {"predictions": loaded.model.predict(frame).tolist()}
-    if loaded.manifest["task"] == "classification" and hasattr(loaded.model, "predict_proba"):
-        result["probabilities"] = loaded.model.predict_proba(frame).round(6).tolist()
-    result["model"] = model_info(loaded.manifest)
-    return result
+    model = loaded.model
+    if loaded.manifest["task"] == "classification" and hasattr(model, "predict_proba"):
+        # One pass of the model: the prediction is the most probable class, as predict() computes it.
+        probabilities = model.predict_proba(frame)
+        predictions = model.classes_[probabilities.argmax(axis=1)]
+        return {
+            "predictions": predictions.tolist(),
+            "probabilities": probabilities.round(6).tolist(),
+            "model": model_info(loaded.manifest),
+        }
+    return {"predictions": model.predict(frame).tolist(), "model": model_info(loaded.manifest)}
