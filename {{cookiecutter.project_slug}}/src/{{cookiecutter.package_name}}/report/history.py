@@ -1,6 +1,7 @@
 """Every model version from git history, read in one pass: one `git log` and one `git cat-file --batch`."""
 
 import json
+import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +53,7 @@ def git(root: Path, *args: str, stdin: str | None = None) -> subprocess.Complete
 
 def read_history(root: Path) -> History:
     """All versions of the manifest, with tags and the params that changed since the version before."""
-    if git(root, "rev-parse", "--git-dir").returncode != 0:
+    if shutil.which("git") is None or git(root, "rev-parse", "--git-dir").returncode != 0:
         return History([], "no-git")
     if git(root, "rev-parse", "--verify", "-q", "HEAD").returncode != 0:
         return History([], "no-commits")

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from .model_store import ModelUnavailable, store
 from .predictor import model_info, predict
 from .registry import log_prediction
+from .release import release_of
 from .schemas import ErrorResponse, PredictResponse, field_errors
 
 
@@ -83,12 +84,13 @@ def predict_endpoint(request: HttpRequest) -> JsonResponse:
 
 @api.get("/model", summary="The served model's manifest")
 def model_endpoint(request: HttpRequest) -> JsonResponse:
-    """The manifest of the served model: version, sha256, metrics, features, params."""
+    """The manifest of the served model with its release: version, stage, sha256, metrics, features, params."""
     try:
         manifest = store.get().loaded.manifest
     except ModelUnavailable as exc:
         return error(503, f"model unavailable: {exc}")
-    return JsonResponse({**manifest, **model_info(manifest)})
+    release = release_of(manifest, store.model_path().resolve().parent.parent)  # a promotion shows at once
+    return JsonResponse({**manifest, **model_info(manifest), **release})
 
 
 @api.get("/health", summary="200 when the model is loaded and verified, 503 with the reason otherwise")

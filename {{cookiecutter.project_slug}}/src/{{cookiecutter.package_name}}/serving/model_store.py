@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from ..artifacts import LoadedModel, load_model
 from ..errors import ModelIntegrityError
+from .release import release_of
 from .schemas import request_model
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,9 @@ class ModelStore:
                 self._failure = (signature, str(exc))
                 log.error("model not served: %s", exc)
                 raise ModelUnavailable(str(exc)) from None
+            # Answers name the release (model@v3) when git history knows it, else the sha256 prefix.
+            release = release_of(loaded.manifest, self.model_path().resolve().parent.parent)
+            loaded = LoadedModel(loaded.model, {**loaded.manifest, "version": release["version"]})
             self._served = Served(loaded, request_model(loaded.manifest["features"], settings.SERVING_MAX_ROWS))
             self._failure = None
         from .registry import register_on_startup  # the registry needs the ORM, ready only after setup

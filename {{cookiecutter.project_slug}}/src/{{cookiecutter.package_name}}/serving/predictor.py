@@ -9,7 +9,7 @@ from ..artifacts import LoadedModel
 
 
 def model_info(manifest: dict[str, Any]) -> dict[str, str]:
-    """The version and sha256 that identify a model to clients."""
+    """The version and sha256 that identify a model to clients (the version as resolved at load time)."""
     return {"version": manifest.get("version") or manifest["sha256"][:12], "sha256": manifest["sha256"]}
 
 

@@ -1,0 +1,1 @@
+"""GitOps steps that CI runs and that run the same way locally: PR report, retrain, promote."""

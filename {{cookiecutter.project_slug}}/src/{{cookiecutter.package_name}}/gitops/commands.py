@@ -1,0 +1,39 @@
+"""Run git and DVC from the GitOps steps, with one clear error when they fail."""
+
+import subprocess
+import sys
+
+from ..errors import PipelineError
+
+MODEL_ARTIFACT = "model"  # the artifact name of dvc.yaml, used in GTO-style tags: model@v3, model#prod#1
+
+
+def git(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run git; raise PipelineError with its message when `check` and it fails."""
+    result = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
+    if check and result.returncode != 0:
+        raise PipelineError(f"git {' '.join(args)} failed: {(result.stderr or result.stdout).strip()}")
+    return result
+
+
+def dvc_push() -> None:
+    """Upload the DVC-cached outputs (the model, with model_storage=dvc-remote) to the default remote."""
+    if subprocess.run([sys.executable, "-m", "dvc", "push"], check=False).returncode != 0:
+        raise PipelineError("dvc push failed: the model was not uploaded, so nothing was committed")
+
+
+def repro() -> list[str]:
+    """Run `dvc repro` (output shown as it runs); return the stages that ran. A failure is a PipelineError."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dvc", "repro"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    ran, errors = [], []
+    for line in process.stdout or []:
+        print(line, end="")
+        if line.startswith("Running stage '"):
+            ran.append(line.split("'")[1])
+        if line.lower().startswith("error"):
+            errors.append(line.strip())
+    if process.wait() != 0:
+        raise PipelineError(f"dvc repro failed: {' / '.join(errors) or 'see the output above'}")
+    return ran

@@ -1,0 +1,80 @@
+"""`make retrain`: on main, rerun the pipeline; if the model changed, commit it, tag its version, push.
+
+The commit says [skip ci] so it starts no workflow; commit and tag are pushed atomically, and when
+main moved meanwhile the run starts again from the new main, so no commit is lost and no version
+tag is taken twice. Nothing changed: no commit, no tag.
+"""
+
+import argparse
+import re
+
+from ..errors import PipelineError, run_stage
+from .commands import MODEL_ARTIFACT, dvc_push, git, repro
+
+# What a retrain may change: git-tracked outputs of dvc.yaml (a DVC-cached model shows in dvc.lock).
+OUTPUTS = ["dvc.lock", "models", "metrics", "plots", "reports"]
+VERSION_TAG = re.compile(rf"^{MODEL_ARTIFACT}@v(\d+)$")
+ATTEMPTS = 5
+
+
+def next_version() -> str:
+    """The next GTO-style version tag: model@v<highest + 1>."""
+    numbers = [int(m.group(1)) for tag in git("tag", "--list").stdout.split() if (m := VERSION_TAG.match(tag))]
+    return f"{MODEL_ARTIFACT}@v{max(numbers, default=0) + 1}"
+
+
+def changed_outputs() -> list[str]:
+    """The pipeline outputs that differ from the last commit."""
+    return git("status", "--porcelain", "--", *OUTPUTS).stdout.splitlines()
+
+
+def attempt(remote: str, branch: str, push_data: bool) -> str | None:
+    """One try: repro, commit, tag, atomic push. The tag pushed, None if nothing changed; raises if rejected."""
+    ran = repro()
+    if not changed_outputs():
+        return None
+    if push_data:
+        dvc_push()
+    git("add", "--", *OUTPUTS)
+    tag = next_version()
+    git("commit", "-q", "-m", f"Retrain {tag}: {', '.join(ran) or 'outputs'} changed [skip ci]")
+    git("tag", "-a", tag, "-m", f"Model version {tag.split('@')[1]}")
+    pushed = git("push", "--atomic", remote, f"HEAD:refs/heads/{branch}", f"refs/tags/{tag}", check=False)
+    if pushed.returncode != 0:
+        git("tag", "-d", tag)
+        raise RuntimeError(pushed.stderr.strip())
+    return tag
+
+
+def start_from_remote(remote: str, branch: str) -> None:
+    """Move to the remote's latest commit, refusing to drop local work."""
+    git("fetch", "-q", "--tags", remote, branch)
+    if git("status", "--porcelain", "--untracked-files=no").stdout.strip():
+        raise PipelineError("retrain needs a clean working tree: commit or stash your changes first")
+    if git("merge-base", "--is-ancestor", "HEAD", f"{remote}/{branch}", check=False).returncode != 0:
+        raise PipelineError(f"HEAD has commits that {remote}/{branch} lacks: push or drop them first")
+    git("reset", "-q", "--hard", f"{remote}/{branch}")  # a fast-forward: nothing local is lost
+
+
+def main() -> None:
+    """Retry from the latest main until the push lands or there is nothing to push."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--remote", default="origin")
+    parser.add_argument("--branch", default="main")
+    parser.add_argument("--push-data", action="store_true", help="dvc push before committing (dvc-remote storage)")
+    args = parser.parse_args()
+    for number in range(1, ATTEMPTS + 1):
+        start_from_remote(args.remote, args.branch)
+        try:
+            tag = attempt(args.remote, args.branch, args.push_data)
+        except RuntimeError as exc:
+            git("reset", "-q", "--hard", "HEAD~1")  # drop our rejected commit; its tag is already gone
+            print(f"retrain: push rejected (attempt {number}/{ATTEMPTS}), starting again from {args.branch}: {exc}")
+            continue
+        print(f"retrain: pushed {tag}" if tag else "retrain: the model did not change; nothing to commit")
+        return
+    raise PipelineError(f"retrain: {args.branch} kept moving; gave up after {ATTEMPTS} attempts")
+
+
+if __name__ == "__main__":
+    run_stage(main)
