@@ -42,6 +42,7 @@ $(MLFLOW_VENV)/bin/mlflow:  # MLflow's scoring server, for the serving benchmark
 bench: $(VENV)/.installed $(MLFLOW_VENV)/bin/mlflow ## Measure bake, repro, site build and serving; write benchmarks/results/
 	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_site.py
+	$(BIN)/python benchmarks/bench_gitops.py
 	MLFLOW_PYTHON=$(abspath $(MLFLOW_VENV))/bin/python $(BIN)/python benchmarks/bench_serving.py
 
 lint: $(VENV)/.installed ## Lint the template's own Python (hooks, tests, benchmarks)

@@ -25,28 +25,18 @@ def signed(value: Any) -> str:
     return f"{value:+.6g}" if isinstance(value, int | float) else cell(value)
 
 
-def metrics_table(diff: dict[str, dict[str, dict[str, Any]]], base: str) -> str:
-    """Each metric at the base, in this branch, and the change."""
+def diff_table(diff: dict[str, dict[str, dict[str, Any]]], kind: str, base: str, change: bool) -> str:
+    """A Markdown table of DVC's metrics or params diff: the base's value, this branch's, and the change."""
     rows = [
-        f"| `{name}` | {cell(values.get('old'))} | {cell(values.get('new'))} | {signed(values.get('diff'))} |"
-        for metrics in diff.values()
-        for name, values in sorted(metrics.items())
+        [f"`{name}`", cell(values.get("old")), cell(values.get("new"))] + ([signed(values.get("diff"))] * change)
+        for entries in diff.values()
+        for name, values in sorted(entries.items())
     ]
     if not rows:
-        return "No metric changed.\n"
-    return "\n".join([f"| metric | {base} | this branch | change |", "|---|---|---|---|", *rows]) + "\n"
-
-
-def params_table(diff: dict[str, dict[str, dict[str, Any]]], base: str) -> str:
-    """Each parameter whose value differs from the base."""
-    rows = [
-        f"| `{name}` | {cell(values.get('old'))} | {cell(values.get('new'))} |"
-        for params in diff.values()
-        for name, values in sorted(params.items())
-    ]
-    if not rows:
-        return "No parameter changed.\n"
-    return "\n".join([f"| param | {base} | this branch |", "|---|---|---|", *rows]) + "\n"
+        return f"No {kind} changed.\n"
+    headers = [kind, base, "this branch", *(["change"] if change else [])]
+    lines = [headers, ["---"] * len(headers), *rows]
+    return "\n".join("| " + " | ".join(line) + " |" for line in lines) + "\n"
 
 
 def build_report(base: str, ran: list[str]) -> str:
@@ -64,10 +54,10 @@ def build_report(base: str, ran: list[str]) -> str:
             "",
             f"### Metrics against `{base}`",
             "",
-            metrics_table(metrics, base),
+            diff_table(metrics, "metric", base, change=True),
             f"### Parameters against `{base}`",
             "",
-            params_table(params, base),
+            diff_table(params, "param", base, change=False),
         ]
     )
 
