@@ -8,7 +8,13 @@ import pytest
 import yaml
 
 from {{ cookiecutter.package_name }} import evaluate, prepare, train
-from {{ cookiecutter.package_name }}.artifacts import MODEL_PATH, load_model, manifest_path, sha256_file
+from {{ cookiecutter.package_name }}.artifacts import (
+    MODEL_PATH,
+    ModelVersionWarning,
+    load_model,
+    manifest_path,
+    sha256_file,
+)
 from {{ cookiecutter.package_name }}.errors import ModelIntegrityError, PipelineError
 
 OUTPUTS = [MODEL_PATH, manifest_path(MODEL_PATH), evaluate.METRICS_PATH, prepare.PREPARED_DIR / "train.parquet"]
@@ -57,6 +63,16 @@ def test_a_tampered_model_is_refused(workdir: Path) -> None:
         handle.write(b"tampered")
     with pytest.raises(ModelIntegrityError, match="refusing to load it"):
         load_model()
+
+
+def test_another_scikit_learn_version_is_a_warning(workdir: Path) -> None:
+    run_pipeline()
+    manifest_file = manifest_path(MODEL_PATH)
+    manifest = json.loads(manifest_file.read_text())
+    manifest["versions"]["scikit-learn"] = "0.1"
+    manifest_file.write_text(json.dumps(manifest))
+    with pytest.warns(ModelVersionWarning, match="trained with scikit-learn 0.1"):
+        assert load_model().manifest["versions"]["scikit-learn"] == "0.1"
 
 
 def test_a_failed_stage_keeps_the_previous_outputs(workdir: Path) -> None:

@@ -137,6 +137,10 @@ def test_model_and_health_describe_the_served_model(client: Client, manifest: di
     assert ModelVersion.objects.filter(sha256=manifest["sha256"]).exists()  # registered at first load
 
 
+def test_the_interactive_docs_are_served(client: Client, model_copy: Path) -> None:
+    assert client.get("/api/docs").status_code == 200
+
+
 def test_openapi_shows_the_real_feature_fields(client: Client, manifest: dict) -> None:
     schema = client.get("/api/openapi.json").json()
     fields = schema["components"]["schemas"]["Instance"]["properties"]
