@@ -40,8 +40,9 @@ def test_no_template_syntax_survives(project: Project) -> None:
     leftovers = []
     for path in project.path.rglob("*"):
         if path.is_file() and ".git" not in path.parts:
-            text = path.read_text(errors="ignore")
-            if "{{" in text or "{%" in text:
+            # GitHub's own expressions, ${{ ... }}, belong in the workflows; nothing else may look like Jinja.
+            text = path.read_text(errors="ignore").replace("${{", "")
+            if "{{" in text or "{%" in text or "{#" in text:
                 leftovers.append(str(path.relative_to(project.path)))
     assert leftovers == []
 
