@@ -10,6 +10,7 @@ from .errors import run_stage
 from .features import split_xy
 from .plots import classification_plots, feature_importance, regression_plots
 from .scoring import score
+from .search import cv_metrics
 
 TEST_PATH = Path("data/prepared/test.parquet")
 METRICS_PATH = Path("metrics/metrics.json")
@@ -23,7 +24,7 @@ def main() -> None:
     model, task = loaded.model, loaded.manifest["task"]
     features, target = split_xy(pd.read_parquet(TEST_PATH), loaded.manifest["target"])
 
-    metrics = score(model, task, features, target)
+    metrics = score(model, task, features, target) | cv_metrics(loaded.manifest.get("search"))
     plots = (classification_plots if task == "classification" else regression_plots)(model, features, target)
     plots["feature_importance"] = feature_importance(model, features, target, seed)
     with atomic_dir(PLOTS_DIR) as tmp:

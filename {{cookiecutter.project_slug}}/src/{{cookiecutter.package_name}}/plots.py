@@ -12,6 +12,8 @@ from sklearn.preprocessing import label_binarize
 # Permutation importance on at most this many rows keeps evaluate fast on big test sets.
 IMPORTANCE_ROWS = 2000
 CURVE_POINTS = 200
+# Per-row plots (confusion, predictions, residuals) keep a fixed sample: plot files stay small in git.
+PLOT_ROWS = 5000
 
 Rows = list[dict[str, Any]]
 
@@ -19,7 +21,8 @@ Rows = list[dict[str, Any]]
 def classification_plots(model: BaseEstimator, features: pd.DataFrame, target: pd.Series) -> dict[str, Rows]:
     """ROC and precision-recall curves (micro-averaged over classes) and the confusion rows."""
     predicted = model.predict(features)
-    confusion = [{"actual": str(a), "predicted": str(p)} for a, p in zip(target, predicted, strict=True)]
+    rows = sample_rows(len(target))
+    confusion = [{"actual": str(target.iloc[i]), "predicted": str(predicted[i])} for i in rows]
     if not hasattr(model, "predict_proba"):
         return {"confusion": confusion}
     proba = model.predict_proba(features)
@@ -41,7 +44,8 @@ def classification_plots(model: BaseEstimator, features: pd.DataFrame, target: p
 def regression_plots(model: BaseEstimator, features: pd.DataFrame, target: pd.Series) -> dict[str, Rows]:
     """Predicted against actual values, and the residuals against the predictions."""
     predicted = model.predict(features)
-    pairs = list(zip(np.asarray(target, dtype=float), predicted, strict=True))
+    actual = np.asarray(target, dtype=float)
+    pairs = [(actual[i], predicted[i]) for i in sample_rows(len(actual))]
     return {
         "predictions": [{"actual": rnd(a), "predicted": rnd(p)} for a, p in pairs],
         "residuals": [{"predicted": rnd(p), "residual": rnd(a - p)} for a, p in pairs],
@@ -57,6 +61,11 @@ def feature_importance(model: BaseEstimator, features: pd.DataFrame, target: pd.
         for name, mean in zip(features.columns, result.importances_mean, strict=True)
     ]
     return sorted(rows, key=lambda row: -row["importance"])
+
+
+def sample_rows(count: int) -> np.ndarray:
+    """All row positions, or PLOT_ROWS of them evenly spread (deterministic) when there are more."""
+    return np.unique(np.linspace(0, count - 1, num=min(count, PLOT_ROWS)).round().astype(int))
 
 
 def thin(rows: Rows) -> Rows:

@@ -14,8 +14,10 @@ from .artifacts import MODEL_PATH, save_model
 from .errors import run_stage
 from .features import build_preprocessor, feature_schema, split_xy
 from .models import build_estimator, infer_task
+from .parallel import fit_parallel
 from .params import load_params
 from .scoring import score
+from .search import best_model, cv_metrics, search_summary, with_search
 
 PREPARED_DIR = Path("data/prepared")
 LIBRARIES = ("scikit-learn", "pandas", "numpy", "joblib")
@@ -45,8 +47,10 @@ def main() -> None:
     task = infer_task(labels, train_params.get("task", "auto"))
     schema = feature_schema(features)
     estimator = build_estimator(train_params["model"], task, train_params.get("hyperparams"), train_params["seed"])
-    model = Pipeline([("features", build_preprocessor(schema)), ("estimator", estimator)])
-    model.fit(features, labels)
+    pipeline = Pipeline([("features", build_preprocessor(schema)), ("estimator", estimator)])
+    fitted = with_search(pipeline, train_params.get("search"), train_params["seed"])
+    backend = fit_parallel(fitted, features, labels, train_params)
+    model, search = best_model(fitted), search_summary(fitted)
 
     test_features, test_labels = split_xy(pd.read_parquet(PREPARED_DIR / "test.parquet"), target)
     manifest = {
@@ -56,13 +60,14 @@ def main() -> None:
         "features": schema,
         "estimator": type(estimator).__name__,
         "params": {"train": train_params, "prepare": params["prepare"]},
-        "metrics": score(model, task, test_features, test_labels),
+        "metrics": score(model, task, test_features, test_labels) | cv_metrics(search),
+        "search": search,
         "data": {"train_rows": len(features), "sha256": data_hash(features.assign(**{target: labels}))},
         "versions": {"python": platform.python_version(), **{lib: version(lib) for lib in LIBRARIES}},
         "git_commit": git_commit(),
     }
     saved = save_model(model, manifest, MODEL_PATH)
-    print(f"train: {manifest['estimator']} on {len(features)} rows, sha256 {saved['sha256'][:12]}")
+    print(f"train: {manifest['estimator']} on {len(features)} rows ({backend}), sha256 {saved['sha256'][:12]}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,59 @@
+"""An optional cross-validated hyperparameter search around the model (params.yaml: train.search)."""
+
+import difflib
+from typing import Any
+
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
+from sklearn.pipeline import Pipeline
+
+from .errors import PipelineError
+
+METHODS = ("none", "grid", "random")
+
+
+def with_search(model: Pipeline, search: dict[str, Any] | None, seed: int) -> BaseEstimator:
+    """The model itself, or a grid/randomized search over its estimator's hyperparameters."""
+    method = (search or {}).get("method") or "none"
+    if method not in METHODS:
+        raise PipelineError(f"train.search.method {method!r} is not one of {', '.join(METHODS)}")
+    if method == "none":
+        return model
+    space = search.get("space") or {}
+    if not space:
+        raise PipelineError("train.search.space is empty: list values for the hyperparameters to search")
+    allowed = model.named_steps["estimator"].get_params()
+    for key, values in space.items():
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise PipelineError(f"train.search.space: {key!r} is not a hyperparameter{hint}")
+        if not isinstance(values, list) or not values:
+            raise PipelineError(f"train.search.space: {key!r} needs a non-empty list of values")
+    grid = {f"estimator__{key}": values for key, values in space.items()}
+    common = {"cv": search.get("cv", 5), "scoring": search.get("scoring"), "n_jobs": -1, "refit": True}
+    if method == "grid":
+        return GridSearchCV(model, grid, **common)
+    return RandomizedSearchCV(model, grid, n_iter=search.get("iterations", 10), random_state=seed, **common)
+
+
+def best_model(fitted: BaseEstimator) -> BaseEstimator:
+    """The pipeline to save: the search's refitted best, or the model itself."""
+    return getattr(fitted, "best_estimator_", fitted)
+
+
+def search_summary(fitted: BaseEstimator) -> dict[str, Any] | None:
+    """The best hyperparameters and their cross-validated score, for the manifest."""
+    if not hasattr(fitted, "best_params_"):
+        return None
+    return {
+        "best_params": {key.removeprefix("estimator__"): value for key, value in fitted.best_params_.items()},
+        "cv_score": round(float(fitted.best_score_), 6),
+        "scoring": fitted.scoring or "default (accuracy or r2)",
+        "candidates": len(fitted.cv_results_["params"]),
+    }
+
+
+def cv_metrics(summary: dict[str, Any] | None) -> dict[str, float]:
+    """The search's cross-validated score as a metric, beside the test metrics."""
+    return {"cv_score": summary["cv_score"]} if summary else {}
