@@ -1,6 +1,7 @@
 """The prediction API through Django's test client: the happy path and every kind of bad request."""
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +136,18 @@ def test_model_and_health_describe_the_served_model(client: Client, manifest: di
     described = client.get("/api/model").json()
     assert described["metrics"] == manifest["metrics"] and described["version"] == manifest["sha256"][:12]
     assert ModelVersion.objects.filter(sha256=manifest["sha256"]).exists()  # registered at first load
+
+
+def test_model_names_the_release_and_stage_from_git_tags(client: Client, model_copy: Path) -> None:
+    root = model_copy.parent.parent
+    identity = ["-c", "user.name=T", "-c", "user.email=t@example.com"]
+    for command in (["init", "-q", "-b", "main"], ["add", "models"], [*identity, "commit", "-qm", "Model"],
+                    ["tag", "model@v1"], [*identity, "tag", "-a", "model#prod#1", "-m", "Promote"]):  # fmt: skip
+        subprocess.run(["git", *command], cwd=root, check=True, capture_output=True)
+    described = client.get("/api/model").json()
+    assert (described["version"], described["stage"]) == ("model@v1", "prod")
+    assert post(client, {"instances": []}).status_code == 422  # the store loaded the model
+    assert client.get("/api/health").json()["model"]["version"] == "model@v1"
 
 
 def test_the_interactive_docs_are_served(client: Client, model_copy: Path) -> None:
