@@ -16,7 +16,7 @@ def fit_parallel(model: BaseEstimator, features: Any, labels: Any, train_params:
     """Fit with every core of the backend; the saved model then predicts on one core, whatever trained it.
 
     n_jobs is a setting of the run, not of the model: it is -1 while fitting and back to the
-    estimator's default afterwards, so local and Dask runs save the same bytes.
+    estimator's default afterwards, so the saved model's settings do not depend on where it trained.
     """
     estimator = (getattr(model, "estimator", model)).named_steps["estimator"]
     parallel = "n_jobs" in estimator.get_params() and "n_jobs" not in (train_params.get("hyperparams") or {})
