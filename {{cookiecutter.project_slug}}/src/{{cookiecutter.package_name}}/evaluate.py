@@ -9,8 +9,7 @@ from .atomic import atomic_dir, write_json
 from .errors import run_stage
 from .features import split_xy
 from .plots import classification_plots, feature_importance, regression_plots
-from .scoring import score
-from .search import cv_metrics
+from .scoring import cv_metrics, score
 
 TEST_PATH = Path("data/prepared/test.parquet")
 METRICS_PATH = Path("metrics/metrics.json")

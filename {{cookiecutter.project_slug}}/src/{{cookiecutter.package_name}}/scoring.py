@@ -1,5 +1,7 @@
 """The metrics of a fitted model on held-out data, shared by the train and evaluate stages."""
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from sklearn import metrics
@@ -37,3 +39,8 @@ def probability_metrics(model: BaseEstimator, features: pd.DataFrame, target: pd
         "roc_auc": metrics.roc_auc_score(target, positive, multi_class="ovr", labels=classes),
         "log_loss": metrics.log_loss(target, proba, labels=classes),
     }
+
+
+def cv_metrics(search: dict[str, Any] | None) -> dict[str, float]:
+    """A hyperparameter search's cross-validated score (from the manifest) as a metric beside the test ones."""
+    return {"cv_score": search["cv_score"]} if search else {}

@@ -52,8 +52,3 @@ def search_summary(fitted: BaseEstimator) -> dict[str, Any] | None:
         "scoring": fitted.scoring or "default (accuracy or r2)",
         "candidates": len(fitted.cv_results_["params"]),
     }
-
-
-def cv_metrics(summary: dict[str, Any] | None) -> dict[str, float]:
-    """The search's cross-validated score as a metric, beside the test metrics."""
-    return {"cv_score": summary["cv_score"]} if summary else {}

@@ -16,8 +16,8 @@ from .features import build_preprocessor, feature_schema, split_xy
 from .models import build_estimator, infer_task
 from .parallel import fit_parallel
 from .params import load_params
-from .scoring import score
-from .search import best_model, cv_metrics, search_summary, with_search
+from .scoring import cv_metrics, score
+from .search import best_model, search_summary, with_search
 
 PREPARED_DIR = Path("data/prepared")
 LIBRARIES = ("scikit-learn", "pandas", "numpy", "joblib")
