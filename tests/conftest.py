@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -56,6 +57,18 @@ class Project:
     def json(self, relative: str) -> Any:
         """Read a JSON file of the project."""
         return json.loads((self.path / relative).read_text())
+
+    def set_params(self, section: str, **values: object) -> None:
+        """Change values of one params.yaml section."""
+        path = self.path / "params.yaml"
+        params = yaml.safe_load(path.read_text())
+        params[section].update(values)
+        path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+    def commit_all(self, message: str) -> None:
+        """Stage everything and commit it."""
+        self.run("git", "add", "-A")
+        self.run("git", "commit", "-qm", message)
 
     def ran_stages(self, output: str) -> list[str]:
         """The stages a `dvc repro` output says it ran."""

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import yaml
 
 from conftest import BIN, Project
 
@@ -16,18 +15,6 @@ BOT = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github
 
 def make(project: Project, target: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return project.run("make", target, f"BIN={BIN}", *args, check=check)
-
-
-def set_params(project: Project, section: str, **values: object) -> None:
-    path = project.path / "params.yaml"
-    params = yaml.safe_load(path.read_text())
-    params[section].update(values)
-    path.write_text(yaml.safe_dump(params, sort_keys=False))
-
-
-def commit_all(project: Project, message: str) -> None:
-    project.run("git", "add", "-A")
-    project.run("git", "commit", "-qm", message)
 
 
 class Clone(Project):
@@ -61,7 +48,7 @@ def loop(bake: Callable[..., Project], tmp_path: Path) -> tuple[Project, Path]:
     """A trained project pushed to a bare origin."""
     project = bake(project_name="Loop", use_django="no")
     project.dvc("repro")
-    commit_all(project, "First model")
+    project.commit_all("First model")
     origin = tmp_path / "origin.git"
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
     project.run("git", "remote", "add", "origin", str(origin))
@@ -72,8 +59,8 @@ def loop(bake: Callable[..., Project], tmp_path: Path) -> tuple[Project, Path]:
 def merge_param_change(project: Project, trees: int) -> None:
     """A pull request that changes a train param, merged into main and pushed (outputs not committed)."""
     project.run("git", "checkout", "-q", "-b", f"trees-{trees}")
-    set_params(project, "train", hyperparams={"n_estimators": trees, "max_depth": None, "min_samples_leaf": 1})
-    commit_all(project, f"Use {trees} trees")
+    project.set_params("train", hyperparams={"n_estimators": trees, "max_depth": None, "min_samples_leaf": 1})
+    project.commit_all(f"Use {trees} trees")
     project.run("git", "checkout", "-q", "main")
     project.run("git", "merge", "-q", "--no-ff", f"trees-{trees}", "-m", f"Merge trees-{trees}")
     project.run("git", "push", "-q", "origin", "main")
@@ -82,8 +69,8 @@ def merge_param_change(project: Project, trees: int) -> None:
 def test_pr_report_shows_the_metric_and_param_diffs(loop: tuple[Project, Path]) -> None:
     project, _ = loop
     project.run("git", "checkout", "-q", "-b", "fewer-trees")
-    set_params(project, "train", hyperparams={"n_estimators": 10, "max_depth": 2, "min_samples_leaf": 1})
-    commit_all(project, "Fewer, shallower trees")
+    project.set_params("train", hyperparams={"n_estimators": 10, "max_depth": 2, "min_samples_leaf": 1})
+    project.commit_all("Fewer, shallower trees")
     make(project, "pr-report", "BASE=origin/main")
     report = (project.path / "report.md").read_text()
     assert "<!-- model-report -->" in report
@@ -157,7 +144,7 @@ def test_retrain_starts_again_when_main_moves_before_its_push(loop: tuple[Projec
     # Someone else's commit, pushed from a pre-push hook at the moment the retrain pushes.
     other = clone(origin, tmp_path / "other", project.context)
     (other.path / "NOTES.md").write_text("A teammate's change.\n")
-    commit_all(other, "A teammate's change")
+    other.commit_all("A teammate's change")
     runner = clone(origin, tmp_path / "ci", project.context)
     hook = runner.path / ".git" / "hooks" / "pre-push"
     hook.write_text(f'#!/bin/sh\nrm -f "$0"\ngit -C {other.path} push -q origin main\n')
@@ -172,8 +159,8 @@ def test_retrain_starts_again_when_main_moves_before_its_push(loop: tuple[Projec
 
 def test_a_failing_retrain_pushes_nothing(loop: tuple[Project, Path], tmp_path: Path) -> None:
     project, origin = loop
-    set_params(project, "train", model="no_such_model")
-    commit_all(project, "Break the model choice")
+    project.set_params("train", model="no_such_model")
+    project.commit_all("Break the model choice")
     project.run("git", "push", "-q", "origin", "main")
     before, tags = origin_log(origin), origin_tags(origin)
     runner = clone(origin, tmp_path / "ci", project.context)

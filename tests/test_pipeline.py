@@ -20,14 +20,6 @@ def digests(project: Project) -> dict[str, str]:
     return {name: hashlib.sha256((project.path / name).read_bytes()).hexdigest() for name in OUTPUTS}
 
 
-def set_params(project: Project, section: str, **values: object) -> None:
-    """Change values of one params.yaml section."""
-    path = project.path / "params.yaml"
-    params = yaml.safe_load(path.read_text())
-    params[section].update(values)
-    path.write_text(yaml.safe_dump(params, sort_keys=False))
-
-
 def repro(project: Project, *args: str) -> list[str]:
     """Run `dvc repro` and return the stages it ran."""
     return project.ran_stages(project.dvc("repro", *args).stdout)
@@ -72,7 +64,7 @@ def test_a_train_param_change_reruns_train_and_evaluate_only(bake: Callable[...,
     project = bake()
     repro(project)
     before = project.json("models/model.json")["sha256"]
-    set_params(project, "train", hyperparams={"n_estimators": 20, "max_depth": 3, "min_samples_leaf": 1})
+    project.set_params("train", hyperparams={"n_estimators": 20, "max_depth": 3, "min_samples_leaf": 1})
     assert repro(project) == ["train", "evaluate"]
     assert project.json("models/model.json")["sha256"] != before
     assert project.json("models/model.json")["params"]["train"]["hyperparams"]["n_estimators"] == 20
@@ -96,7 +88,7 @@ def test_a_csv_project_trains_on_categories_and_missing_values(bake: Callable[..
     frame = churn_frame(3000, seed=1, missing=0.1)
     path = project.path / "data" / "raw" / f"customers{suffix}"
     frame.to_parquet(path) if suffix == ".parquet" else frame.to_csv(path, index=False)
-    set_params(project, "data", path=f"data/raw/customers{suffix}")
+    project.set_params("data", path=f"data/raw/customers{suffix}")
     repro(project)
     manifest = project.json("models/model.json")
     kinds = {f["name"]: (f["kind"], f["nullable"]) for f in manifest["features"]}
@@ -111,7 +103,7 @@ def test_a_csv_regression_target_is_inferred(bake: Callable[..., Project]) -> No
     project = bake(dataset="csv")
     frame = churn_frame(800, seed=2, missing=0.0).drop(columns="churned")
     frame.to_csv(project.path / "data" / "raw" / "data.csv", index=False)
-    set_params(project, "data", target="monthly_charges")
+    project.set_params("data", target="monthly_charges")
     repro(project)
     assert project.json("models/model.json")["task"] == "regression"
     assert "r2" in project.json("metrics/metrics.json")

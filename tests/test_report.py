@@ -40,11 +40,6 @@ def page(project: Project, name: str) -> BeautifulSoup:
     return BeautifulSoup(path.read_text(), "html.parser")
 
 
-def commit(project: Project, message: str) -> None:
-    project.run("git", "add", "-A")
-    project.run("git", "commit", "-qm", message)
-
-
 def set_trees(project: Project, trees: int) -> None:
     path = project.path / "params.yaml"
     params = yaml.safe_load(path.read_text())
@@ -67,7 +62,7 @@ def built(request: pytest.FixtureRequest, bake_shared: Callable[..., Project]) -
     """A trained, committed project with its site built."""
     project = bake_shared(dataset=request.param, project_name=f"Site {request.param}")
     project.dvc("repro")
-    commit(project, "Train the first model")
+    project.commit_all("Train the first model")
     build(project)
     return project
 
@@ -123,7 +118,7 @@ def test_history_lists_each_version_with_its_metrics(bake: Callable[..., Project
     for trees in (10, 20, 30):
         set_trees(project, trees)
         project.dvc("repro")
-        commit(project, f"Use {trees} trees")
+        project.commit_all(f"Use {trees} trees")
         recorded.append(project.json("metrics/metrics.json"))
     project.run("git", "tag", "model@v3.0.0")
     build(project)
@@ -166,7 +161,7 @@ def test_a_shallow_clone_says_its_history_is_partial(bake: Callable[..., Project
     for trees in (10, 20):
         set_trees(project, trees)
         project.dvc("repro")
-        commit(project, f"Use {trees} trees")
+        project.commit_all(f"Use {trees} trees")
     clone = tmp_path / "clone"
     project.run("git", "clone", "-q", "--depth", "1", f"file://{project.path}", str(clone))
     shallow = Project(clone, project.context)
