@@ -1,7 +1,8 @@
 """Rows per second and peak memory of each stage at growing data sizes, local and Dask backends.
 
 Data: 30 numeric and 5 categorical columns with 5% missing values and a binary target, generated
-and written as Parquet; model: histogram gradient boosting (fit time linear in the rows).
+and written as Parquet; model: histogram gradient boosting with 50 iterations and no early stopping
+(so that every size fits the same number of trees and the fit time is linear in the rows).
 Each stage runs as its own process under GNU time for its peak resident memory.
 Run: `python benchmarks/bench_scale.py 100000 1000000 [10000000]`; writes results/scale.{json,md}.
 """
@@ -22,6 +23,7 @@ import yaml
 from common import MACHINE, Runner, bake, write_figures
 
 STAGES = ("prepare", "train", "evaluate")
+HYPERPARAMS = {"max_iter": 50, "early_stopping": False}
 
 
 def make_data(rows: int, path: Path, seed: int = 0) -> float:
@@ -51,6 +53,16 @@ def run_stage(run: Runner, package: str, stage: str) -> tuple[float, float]:
     return seconds, peak_kb / 1024
 
 
+def linearity(results: list[dict]) -> list[str]:
+    """For each 10x step in rows: the time ratio over 10 (1.0 = linear; goal <= 1.3)."""
+    seconds = {(r["rows"], r["backend"], r["stage"]): r["seconds"] for r in results}
+    lines = ["", "| stage | backend | rows | time / (10 x time at a tenth of the rows) |", "|---|---|---|---|"]
+    for (rows, backend, stage), value in seconds.items():
+        if (smaller := seconds.get((rows // 10, backend, stage))) is not None:
+            lines.append(f"| {stage} | {backend} | {rows:,} | {value / (10 * smaller):.2f} |")
+    return lines
+
+
 def main(sizes: list[int]) -> None:
     scratch = Path(tempfile.mkdtemp())
     project = bake(scratch, project_name="Scale", dataset="csv", use_django="no")
@@ -61,7 +73,7 @@ def main(sizes: list[int]) -> None:
         for backend in ("local", "dask"):
             params = yaml.safe_load((project / "params.yaml").read_text())
             params["data"].update(path="data/raw/big.parquet", target="target")
-            params["train"].update(model="hist_gradient_boosting", hyperparams={"max_iter": 50}, backend=backend)
+            params["train"].update(model="hist_gradient_boosting", hyperparams=HYPERPARAMS, backend=backend)
             (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
             for stage in STAGES if backend == "local" else ("train",):
                 seconds, peak = run_stage(run, package, stage)
@@ -71,11 +83,13 @@ def main(sizes: list[int]) -> None:
                 print(json.dumps(results[-1]), flush=True)
     lines = [
         f"30 numeric + 5 categorical columns, 5% missing, hist gradient boosting (50 iterations), {MACHINE}.",
+        "Peak RSS is the whole process (Python and its libraries: about 200 MB before any data).",
         "",
         "| rows | backend | stage | seconds | rows/s | peak RSS MB | data MB | peak / data |",
         "|---|---|---|---|---|---|---|---|",
         *(f"| {r['rows']:,} | {r['backend']} | {r['stage']} | {r['seconds']} | {r['rows_per_s']:,} | "
           f"{r['peak_mb']} | {r['data_mb']} | {r['peak_vs_data']} |" for r in results),
+        *linearity(results),
     ]  # fmt: skip
     write_figures("scale", {"machine": MACHINE, "results": results}, "\n".join(lines))
 

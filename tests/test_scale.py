@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -50,7 +51,7 @@ def test_the_dask_backend_gives_the_local_results(project: Project) -> None:
     local = project.json("metrics/metrics.json"), predictions(project)
     set_train(project, backend="dask", dask__workers=2)  # a real distributed.LocalCluster
     result = project.dvc("repro")
-    assert "(dask (tcp://127.0.0.1:" in result.stdout
+    assert ", dask (tcp://127.0.0.1:" in result.stdout
     assert (project.json("metrics/metrics.json"), predictions(project)) == local
     # Equal models, not always equal bytes: scikit-learn's tree node records carry padding bytes.
 
@@ -134,6 +135,31 @@ def test_push_without_a_remote_says_how_to_add_one(bake: Callable[..., Project])
     project = bake(project_name="No Remote", use_django="no")
     result = project.run("make", "push", f"BIN={BIN}", check=False)
     assert result.returncode != 0 and "no remote specified" in result.stderr and "dvc remote add" in result.stderr
+
+
+def test_prepared_data_is_tight_and_long_steps_report_progress(bake: Callable[..., Project]) -> None:
+    from datagen import churn_frame
+
+    project = bake(project_name="Tight", dataset="csv", use_django="no")
+    churn_frame(60_000, seed=3).to_csv(project.path / "data" / "raw" / "data.csv", index=False)
+    set_train(project, model="hist_gradient_boosting", hyperparams={"max_iter": 20})
+    # In a log, progress prints a line every PROGRESS_SECONDS (default 30 s): 0 shows every update.
+    result = project.run(str(BIN / "dvc"), "repro", env=project.env() | {"PROGRESS_SECONDS": "0"})
+    lines = result.stderr.splitlines()
+    read = [line for line in lines if line.startswith("prepare: read data.csv: ")]
+    assert re.search(r"\(100%\), [\d.]+[kM]? B/s, 00:00 left, 60,000 rows$", read[-1]), read
+    predicted = [line for line in lines if line.startswith("evaluate: predict: ")]
+    assert re.match(r"evaluate: predict: 12\.0k/12\.0k rows \(100%\), [\d.]+[kM]? rows/s", predicted[-1])
+    assert "\r" not in result.stderr and "fitting HistGradientBoostingClassifier on 48,000 rows" in result.stdout
+
+    prepared = pd.read_parquet(project.path / "data" / "prepared" / "train.parquet")
+    dtypes = prepared.dtypes.astype(str).to_dict()
+    assert dtypes["monthly_charges"] == "float32" and dtypes["customer_age"] == "int8"
+    assert dtypes["contract"] == dtypes["payment_method"] == "category"
+    assert project.json("metrics/metrics.json")["accuracy"] > 0.8
+
+    quiet = project.dvc("repro", "--force")  # the default interval: a short run prints no progress
+    assert " left" not in quiet.stderr
 
 
 @pytest.mark.slow

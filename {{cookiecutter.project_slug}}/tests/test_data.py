@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.data import load_dataset, read_table, validate
+from {{ cookiecutter.package_name }}.dtypes import compact
 from {{ cookiecutter.package_name }}.errors import DataError
 
 
@@ -73,3 +74,21 @@ def test_a_parquet_file_is_read(tmp_path: Path) -> None:
     frame().to_parquet(path)
     loaded = load_dataset({"path": str(path), "target": "y", "categorical": []})
     assert list(loaded.columns) == ["x", "y"]
+
+
+def test_junk_in_a_later_chunk_of_a_csv_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("{{ cookiecutter.package_name }}.data.CSV_CHUNK_ROWS", 10)
+    numbers = [str(i) for i in range(40)]
+    numbers[33] = "oops"  # chunks 1-3 read as numbers, chunk 4 as text
+    path = tmp_path / "data.csv"
+    pd.DataFrame({"x": numbers, "y": ["a", "b"] * 20}).to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"column 'x' is numeric .* \(first: 'oops' at data row 34\)"):
+        load_dataset({"path": str(path), "target": "y", "categorical": []})
+
+
+def test_compact_stores_small_dtypes_and_leaves_the_target() -> None:
+    data = pd.DataFrame({"n": [1, 2, 300], "f": [0.5, None, 2.0], "t": ["a", None, "b"], "y": ["p", "q", "p"]})
+    compacted = compact(data, "y")
+    assert compacted.dtypes.astype(str).drop("y").to_dict() == {"n": "int16", "f": "float32", "t": "category"}
+    assert compacted["y"].dtype == data["y"].dtype and compacted["t"].isna().tolist() == [False, True, False]
+    assert compact(data, "y", float32=False)["f"].dtype == "float64"

@@ -9,6 +9,7 @@ from .atomic import atomic_dir, write_json
 from .errors import run_stage
 from .features import split_xy
 from .plots import classification_plots, feature_importance, regression_plots
+from .predictions import predict
 from .scoring import cv_metrics, score
 
 TEST_PATH = Path("data/prepared/test.parquet")
@@ -23,8 +24,9 @@ def main() -> None:
     model, task = loaded.model, loaded.manifest["task"]
     features, target = split_xy(pd.read_parquet(TEST_PATH), loaded.manifest["target"])
 
-    metrics = score(model, task, features, target) | cv_metrics(loaded.manifest.get("search"))
-    plots = (classification_plots if task == "classification" else regression_plots)(model, features, target)
+    predictions = predict(model, features, "evaluate: predict")
+    metrics = score(task, target, predictions) | cv_metrics(loaded.manifest.get("search"))
+    plots = (classification_plots if task == "classification" else regression_plots)(predictions, target)
     plots["feature_importance"] = feature_importance(model, features, target, seed)
     with atomic_dir(PLOTS_DIR) as tmp:
         for name, rows in plots.items():

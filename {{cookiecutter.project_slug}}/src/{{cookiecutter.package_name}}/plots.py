@@ -9,6 +9,8 @@ from sklearn.base import BaseEstimator
 from sklearn.inspection import permutation_importance
 from sklearn.preprocessing import label_binarize
 
+from .predictions import Predictions
+
 # Permutation importance on at most this many rows keeps evaluate fast on big test sets.
 IMPORTANCE_ROWS = 2000
 CURVE_POINTS = 200
@@ -18,15 +20,14 @@ PLOT_ROWS = 5000
 Rows = list[dict[str, Any]]
 
 
-def classification_plots(model: BaseEstimator, features: pd.DataFrame, target: pd.Series) -> dict[str, Rows]:
+def classification_plots(predictions: Predictions, target: pd.Series) -> dict[str, Rows]:
     """ROC and precision-recall curves (micro-averaged over classes) and the confusion rows."""
-    predicted = model.predict(features)
+    predicted = predictions.predicted
     rows = sample_rows(len(target))
     confusion = [{"actual": str(target.iloc[i]), "predicted": str(predicted[i])} for i in rows]
-    if not hasattr(model, "predict_proba"):
+    if predictions.proba is None:
         return {"confusion": confusion}
-    proba = model.predict_proba(features)
-    classes = model.classes_
+    proba, classes = predictions.proba, predictions.classes
     truth = label_binarize(target, classes=classes)
     if len(classes) == 2:
         truth, proba = truth.ravel(), proba[:, 1]
@@ -41,9 +42,9 @@ def classification_plots(model: BaseEstimator, features: pd.DataFrame, target: p
     }
 
 
-def regression_plots(model: BaseEstimator, features: pd.DataFrame, target: pd.Series) -> dict[str, Rows]:
+def regression_plots(predictions: Predictions, target: pd.Series) -> dict[str, Rows]:
     """Predicted against actual values, and the residuals against the predictions."""
-    predicted = model.predict(features)
+    predicted = predictions.predicted
     actual = np.asarray(target, dtype=float)
     pairs = [(actual[i], predicted[i]) for i in sample_rows(len(actual))]
     return {

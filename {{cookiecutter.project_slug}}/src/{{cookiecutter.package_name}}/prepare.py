@@ -7,6 +7,7 @@ from sklearn.model_selection import train_test_split
 
 from .atomic import atomic_path, write_json
 from .data import load_dataset
+from .dtypes import compact
 from .errors import DataError, run_stage
 from .models import infer_task
 from .params import load_params
@@ -38,7 +39,7 @@ def main() -> None:
     """Validate everything first: nothing is written unless the data is usable."""
     params = load_params()
     target = params["data"]["target"]
-    frame = load_dataset(params["data"])
+    frame = compact(load_dataset(params["data"]), target, params["prepare"].get("float32", True))
     train, test = split(frame, target, params["prepare"]["split"], params["prepare"]["seed"])
     write_parquet(train, PREPARED_DIR / "train.parquet")
     write_parquet(test, PREPARED_DIR / "test.parquet")

@@ -1,16 +1,17 @@
-"""The metrics of a fitted model on held-out data, shared by the train and evaluate stages."""
+"""The metrics of a model's predictions on held-out data, shared by the train and evaluate stages."""
 
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn import metrics
-from sklearn.base import BaseEstimator
+
+from .predictions import Predictions
 
 
-def score(model: BaseEstimator, task: str, features: pd.DataFrame, target: pd.Series) -> dict[str, float]:
+def score(task: str, target: pd.Series, predictions: Predictions) -> dict[str, float]:
     """Return the task's metrics, rounded so that reruns compare equal in git diffs."""
-    predicted = model.predict(features)
+    predicted = predictions.predicted
     if task == "regression":
         values = {
             "r2": metrics.r2_score(target, predicted),
@@ -23,15 +24,13 @@ def score(model: BaseEstimator, task: str, features: pd.DataFrame, target: pd.Se
             "balanced_accuracy": metrics.balanced_accuracy_score(target, predicted),
             "f1_macro": metrics.f1_score(target, predicted, average="macro"),
         }
-        if hasattr(model, "predict_proba"):
-            values.update(probability_metrics(model, features, target))
+        if predictions.proba is not None:
+            values.update(probability_metrics(target, predictions.proba, predictions.classes))
     return {name: round(float(value), 6) for name, value in values.items()}
 
 
-def probability_metrics(model: BaseEstimator, features: pd.DataFrame, target: pd.Series) -> dict[str, float]:
+def probability_metrics(target: pd.Series, proba: np.ndarray, classes: np.ndarray) -> dict[str, float]:
     """ROC AUC (one-vs-rest for several classes) and log loss, from predicted probabilities."""
-    proba = model.predict_proba(features)
-    classes = model.classes_
     if len(np.unique(target)) < 2:
         return {"log_loss": metrics.log_loss(target, proba, labels=classes)}
     positive = proba[:, 1] if len(classes) == 2 else proba

@@ -3,19 +3,22 @@
 import hashlib
 import platform
 import subprocess
+import time
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.pipeline import Pipeline
 
 from .artifacts import MODEL_PATH, save_model
 from .errors import run_stage
-from .features import build_preprocessor, feature_schema, split_xy
+from .features import build_preprocessor, feature_schema, native_categorical_mask, split_xy
 from .models import build_estimator, infer_task
 from .parallel import fit_parallel
 from .params import load_params
+from .predictions import predict
 from .scoring import cv_metrics, score
 from .search import best_model, search_summary, with_search
 
@@ -39,35 +42,53 @@ def to_json_value(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
+def build_pipeline(train_params: dict[str, Any], task: str, schema: list[dict[str, Any]]) -> Pipeline:
+    """The feature encoder and the estimator `train.model` names, as one scikit-learn Pipeline."""
+    hyperparams = train_params.get("hyperparams") or {}
+    estimator = build_estimator(train_params["model"], task, hyperparams, train_params["seed"])
+    native = isinstance(estimator, HistGradientBoostingClassifier | HistGradientBoostingRegressor)
+    if native and "categorical_features" not in hyperparams:
+        estimator.set_params(categorical_features=native_categorical_mask(schema))
+    return Pipeline([("features", build_preprocessor(schema, native=native)), ("estimator", estimator)])
+
+
 def main() -> None:
     """Fit on the train split, score on the test split, save model and manifest together."""
     params = load_params()
     target, train_params = params["data"]["target"], params["train"]
-    features, labels = split_xy(pd.read_parquet(PREPARED_DIR / "train.parquet"), target)
+    frame = pd.read_parquet(PREPARED_DIR / "train.parquet")
+    rows, train_hash = len(frame), data_hash(frame)
+    features, labels = split_xy(frame, target)
+    del frame  # from here on only the features and labels stay in memory
     task = infer_task(labels, train_params.get("task", "auto"))
     schema = feature_schema(features)
-    estimator = build_estimator(train_params["model"], task, train_params.get("hyperparams"), train_params["seed"])
-    pipeline = Pipeline([("features", build_preprocessor(schema)), ("estimator", estimator)])
+    pipeline = build_pipeline(train_params, task, schema)
     fitted = with_search(pipeline, train_params.get("search"), train_params["seed"])
+    print(f"train: fitting {type(pipeline[-1]).__name__} on {rows:,} rows x {len(schema)} features", flush=True)
+    started = time.perf_counter()
     backend = fit_parallel(fitted, features, labels, train_params)
+    seconds = time.perf_counter() - started
+    del features, labels  # the test split comes next: hold one table at a time
     model, search = best_model(fitted), search_summary(fitted)
 
     test_features, test_labels = split_xy(pd.read_parquet(PREPARED_DIR / "test.parquet"), target)
+    predictions = predict(model, test_features, "train: score")
     manifest = {
         "task": task,
         "target": target,
         "classes": [to_json_value(c) for c in model.classes_] if task == "classification" else None,
         "features": schema,
-        "estimator": type(estimator).__name__,
+        "estimator": type(pipeline[-1]).__name__,
         "params": {"train": train_params, "prepare": params["prepare"]},
-        "metrics": score(model, task, test_features, test_labels) | cv_metrics(search),
+        "metrics": score(task, test_labels, predictions) | cv_metrics(search),
         "search": search,
-        "data": {"train_rows": len(features), "sha256": data_hash(features.assign(**{target: labels}))},
+        "data": {"train_rows": rows, "sha256": train_hash},
         "versions": {"python": platform.python_version(), **{lib: version(lib) for lib in LIBRARIES}},
         "git_commit": git_commit(),
     }
     saved = save_model(model, manifest, MODEL_PATH)
-    print(f"train: {manifest['estimator']} on {len(features)} rows ({backend}), sha256 {saved['sha256'][:12]}")
+    rate = f"{rows / seconds:,.0f} rows/s" if seconds else "instant"
+    print(f"train: fitted in {seconds:.1f} s ({rate}, {backend}); sha256 {saved['sha256'][:12]}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,51 @@
+"""Progress of long steps: a live bar on a terminal, a plain line now and then in a CI log."""
+
+import os
+import sys
+from typing import Any
+
+from tqdm import tqdm
+
+# Seconds between progress lines when stderr is not a terminal (a CI log); PROGRESS_SECONDS overrides.
+LOG_INTERVAL = 30.0
+# A step quicker than this prints no progress at all.
+QUIET_SECONDS = 2.0
+LOG_FORMAT = "{desc}: {n_fmt}/{total_fmt}{unit} ({percentage:.0f}%), {rate_fmt}, {remaining} left{postfix}"
+
+
+class LogProgress(tqdm):
+    """tqdm for a log: each refresh is one new plain line, never a carriage-return redraw."""
+
+    def display(self, msg: str | None = None, pos: int | None = None) -> bool:
+        """Print the current state on its own line, once per count reached (not the empty start)."""
+        if msg is None and self.n and self.n != getattr(self, "printed_n", None):
+            self.printed_n = self.n
+            print(self, file=sys.stderr, flush=True)
+        return True
+
+
+class Silent:
+    """A stream that drops what tqdm writes itself (its closing newline): LogProgress prints its lines."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def progress(total: int, desc: str, unit: str = "rows") -> tqdm:
+    """A progress bar over `total` units that shows how many are done, the rate and the time left."""
+    interval = float(os.environ.get("PROGRESS_SECONDS", LOG_INTERVAL))
+    common: dict[str, Any] = {"total": total, "desc": desc, "unit": f" {unit}", "unit_scale": True}
+    if sys.stderr.isatty():
+        return tqdm(**common, delay=QUIET_SECONDS, file=sys.stderr)
+    return LogProgress(
+        **common,
+        delay=min(QUIET_SECONDS, interval),
+        mininterval=interval,
+        maxinterval=interval,
+        miniters=1,
+        file=Silent(),
+        bar_format=LOG_FORMAT,
+    )

@@ -1,0 +1,49 @@
+"""The feature encoders, the model pipeline and progress reporting for large data."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package_name }}.features import build_preprocessor, feature_schema
+from {{ cookiecutter.package_name }}.progress import progress
+from {{ cookiecutter.package_name }}.train import build_pipeline
+
+FRAME = pd.DataFrame(
+    {
+        "amount": np.linspace(0, 1, 40, dtype="float32"),
+        "plan": pd.Series(["basic", "pro", None, "basic"] * 10, dtype="category"),
+    }
+)
+LABELS = pd.Series(["no", "yes"] * 20)
+
+
+def test_the_default_encoder_outputs_float32() -> None:
+    encoded = build_preprocessor(feature_schema(FRAME)).fit_transform(FRAME)
+    assert encoded.dtype == np.float32 and encoded.shape == (40, 1 + 2)  # amount + one-hot basic/pro
+
+
+def test_histogram_boosting_takes_categories_natively_and_unseen_ones_as_missing() -> None:
+    train = {"model": "hist_gradient_boosting", "seed": 0, "hyperparams": {"max_iter": 5}}
+    pipeline = build_pipeline(train, "classification", feature_schema(FRAME)).fit(FRAME, LABELS)
+    assert list(pipeline[-1].categorical_features) == [False, True]
+    unseen = pd.DataFrame({"amount": [0.5], "plan": pd.Series(["enterprise"], dtype="category")})
+    assert pipeline.predict(unseen)[0] in {"no", "yes"}
+
+
+def test_progress_in_a_log_prints_rows_rate_and_time_left(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROGRESS_SECONDS", "0")  # a line per update instead of one per 30 s
+    with progress(300, "predict") as bar:
+        for _ in range(3):
+            bar.update(100)
+    err = capsys.readouterr().err
+    lines = err.splitlines()
+    assert lines[0].startswith("predict: 100/300 rows (33%), ") and lines[0].endswith(" left")
+    assert "rows/s" in lines[0] and "\r" not in err
+
+
+def test_a_quick_step_prints_no_progress(capsys: pytest.CaptureFixture[str]) -> None:
+    with progress(300, "predict") as bar:
+        bar.update(300)
+    assert capsys.readouterr().err == ""
