@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= build
 PYTEST_ARGS ?=
 
-.PHONY: help demo test test-fast bench lint clean
+.PHONY: help demo test test-fast docs bench lint clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -44,6 +44,9 @@ MLFLOW_VENV ?= .venv-mlflow
 $(MLFLOW_VENV)/bin/mlflow:  # MLflow's scoring server, for the serving benchmark; skipped if it does not install
 	-$(PYTHON) -m venv $(MLFLOW_VENV) && $(MLFLOW_VENV)/bin/python -m pip install --quiet mlflow
 
+docs: $(VENV)/.installed ## Build this template's documentation site into site/ (needs Graphviz's dot)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 bench: $(VENV)/.installed $(MLFLOW_VENV)/bin/mlflow ## Measure bake, repro, site build and serving; write benchmarks/results/
 	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_site.py
@@ -55,4 +58,4 @@ lint: $(VENV)/.installed ## Lint the template's own Python (hooks, tests, benchm
 	$(BIN)/ruff format --check .
 
 clean: ## Remove the demo build and caches
-	rm -rf $(DEMO_DIR) .pytest_cache .ruff_cache
+	rm -rf $(DEMO_DIR) site .pytest_cache .ruff_cache

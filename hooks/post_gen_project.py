@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -93,6 +94,39 @@ def init_dvc(project: Path, model_storage: str, remote_url: str) -> bool:
     return True
 
 
+def template_source(context: dict) -> tuple[str, str | None]:
+    """Where the template came from (a URL or an absolute path) and its git commit, if it is a clone."""
+    from cookiecutter.config import BUILTIN_ABBREVIATIONS
+    from cookiecutter.repository import expand_abbreviations, is_repo_url
+
+    template = expand_abbreviations(context["_template"], BUILTIN_ABBREVIATIONS)
+    repo_dir = Path(os.environ.get("PWD", "."), context.get("_repo_dir") or template)  # an absolute one wins
+    if not is_repo_url(template):
+        template = str(repo_dir.resolve())
+    commit = subprocess.run(
+        ["git", "-C", str(repo_dir), "rev-parse", "HEAD"], capture_output=True, text=True, check=False
+    )  # fmt: skip
+    return template, (commit.stdout.strip() if commit.returncode == 0 else None)
+
+
+def record_template(context: dict, project: Path) -> None:
+    """Write .cruft.json (for `cruft check/diff/update`) and .cookiecutter-replay.json (for --replay-file)."""
+    answers = {key: value for key, value in context.items() if not key.startswith("_")}
+    template, commit = template_source(context)
+    cruft = {
+        "template": template,
+        "commit": commit,
+        "checkout": context.get("_checkout"),
+        "context": {"cookiecutter": {**answers, "_template": template, "_commit": commit}},
+        "directory": None,
+        "skip": [],
+    }
+    (project / ".cruft.json").write_text(json.dumps(cruft, indent=2) + "\n")
+    (project / ".cookiecutter-replay.json").write_text(json.dumps({"cookiecutter": answers}, indent=2) + "\n")
+    origin = f"{template} at {commit[:12]}" if commit else f"{template} (not a git clone: no commit recorded)"
+    print(f"  recorded the template ({origin}) and the answers in .cruft.json")
+
+
 def main(context_json: str, project: Path) -> int:
     """Finish the generated project in `project` according to the answers."""
     context = json.loads(context_json)
@@ -101,8 +135,12 @@ def main(context_json: str, project: Path) -> int:
         remove_sample_data(project)
     if context["use_django"] != "yes":
         remove_django(project, context["package_name"])
-    if init_git(project):
-        init_dvc(project, context["model_storage"], context["dvc_remote_url"])
+    if "_commit" in context:  # cruft renders: it writes .cruft.json itself, in a scratch folder on update
+        print("  baked by cruft: `make install` initialises git and DVC")
+    else:
+        record_template(context, project)
+        if init_git(project):
+            init_dvc(project, context["model_storage"], context["dvc_remote_url"])
     print(f"\nNext: cd {project.name} && make install && .venv/bin/dvc repro")
     return 0
 

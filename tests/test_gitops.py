@@ -87,7 +87,7 @@ def test_retrain_commits_tags_and_pushes_once(loop: tuple[Project, Path], tmp_pa
     before = origin_log(origin)
     runner = clone(origin, tmp_path / "ci", project.context)
     result = make(runner, "retrain")
-    assert "retrain: pushed model@v1" in result.stdout
+    assert "retrain: pushed model@v2" in result.stdout
     after = origin_log(origin)
     assert len(after) == len(before) + 1
     sha, author, message = after[0].split(" ", 2)
@@ -95,19 +95,19 @@ def test_retrain_commits_tags_and_pushes_once(loop: tuple[Project, Path], tmp_pa
     changed = runner.run("git", "show", "--name-only", "--format=", sha).stdout.split()
     assert {"dvc.lock", "models/model.joblib", "models/model.json", "metrics/metrics.json"} <= set(changed)
     assert all(path.startswith(("dvc.lock", "models/", "metrics/", "plots/", "reports/")) for path in changed)
-    assert origin_tags(origin) == ["model@v1"]
-    assert runner.run("git", "rev-list", "-n", "1", "model@v1").stdout.strip() == sha
+    assert origin_tags(origin) == ["model@v2"]
+    assert runner.run("git", "rev-list", "-n", "1", "model@v2").stdout.strip() == sha
     runner.run(str(BIN / "python"), "-c", f"from {runner.package}.artifacts import load_model; load_model()")
 
     again = make(runner, "retrain")  # nothing changed since: no commit, no tag
     assert "did not change" in again.stdout
-    assert origin_log(origin) == after and origin_tags(origin) == ["model@v1"]
+    assert origin_log(origin) == after and origin_tags(origin) == ["model@v2"]
 
     make(runner, "docs")
     history = (runner.path / "site" / "history" / "index.html").read_text()
-    assert "model@v1" in history
+    assert "model@v2" in history and ">v1<" in history  # the hand-committed first model is v1: no clash
 
-    make(runner, "promote", "VERSION=v1", "STAGE=prod")
+    make(runner, "promote", "VERSION=v2", "STAGE=prod")
     assert "model#prod#1" in runner.run("git", "tag", "--points-at", sha).stdout.split()
     make(runner, "docs")
     assert ">prod<" in (runner.path / "site" / "history" / "index.html").read_text()
@@ -128,8 +128,8 @@ def test_two_racing_retrains_leave_one_consistent_main(loop: tuple[Project, Path
     assert [run.returncode for run in runs] == [0, 0], outputs
     # The same inputs give the same bits: the slower run either finds its identical commit and tag
     # already there, or sees that nothing changed. Either way, one version.
-    assert all("pushed model@v1" in output or "did not change" in output for output in outputs), outputs
-    assert origin_tags(origin) == ["model@v1"]
+    assert all("pushed model@v2" in output or "did not change" in output for output in outputs), outputs
+    assert origin_tags(origin) == ["model@v2"]
     head = origin_log(origin)[0].split()[0]
     for c in (first, second):
         c.run("git", "fetch", "-q", "origin")
@@ -150,11 +150,11 @@ def test_retrain_starts_again_when_main_moves_before_its_push(loop: tuple[Projec
     hook.write_text(f'#!/bin/sh\nrm -f "$0"\ngit -C {other.path} push -q origin main\n')
     hook.chmod(0o755)
     result = make(runner, "retrain")
-    assert "push rejected (attempt 1/5)" in result.stdout and "retrain: pushed model@v1" in result.stdout
+    assert "push rejected (attempt 1/5)" in result.stdout and "retrain: pushed model@v2" in result.stdout
     log = origin_log(origin)
     assert BOT[0] in log[0] and "A teammate's change" in log[1]  # the teammate's commit kept, ours on top
-    assert origin_tags(origin) == ["model@v1"]
-    assert runner.run("git", "rev-list", "-n", "1", "model@v1").stdout.strip() == log[0].split()[0]
+    assert origin_tags(origin) == ["model@v2"]
+    assert runner.run("git", "rev-list", "-n", "1", "model@v2").stdout.strip() == log[0].split()[0]
 
 
 def test_a_failing_retrain_pushes_nothing(loop: tuple[Project, Path], tmp_path: Path) -> None:

@@ -151,3 +151,23 @@ def test_init_dvc_defers_to_make_install_without_dvc(
     monkeypatch.setattr(post_gen, "dvc_command", lambda: None)
     assert post_gen.init_dvc(tmp_path, "git", "") is False
     assert "make install" in capsys.readouterr().out
+
+
+def test_a_remote_template_is_recorded_by_its_full_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PWD", str(tmp_path))
+    context = {"_template": "gh:acme/ml-template", "_repo_dir": str(tmp_path / "not-a-clone"), "dataset": "wine"}
+    assert post_gen.template_source(context) == ("https://github.com/acme/ml-template.git", None)
+
+
+def test_a_local_template_is_recorded_by_its_absolute_path_and_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PWD", str(TEMPLATE.parent))  # where `cookiecutter main` was typed
+    context = {"_template": TEMPLATE.name, "_repo_dir": TEMPLATE.name, "_checkout": None, "dataset": "wine"}
+    post_gen.record_template(context, tmp_path)
+    cruft = json.loads((tmp_path / ".cruft.json").read_text())
+    assert cruft["template"] == str(TEMPLATE) and len(cruft["commit"]) == 40
+    recorded = {"dataset": "wine", "_template": str(TEMPLATE), "_commit": cruft["commit"]}
+    assert cruft["context"]["cookiecutter"] == recorded
+    assert json.loads((tmp_path / ".cookiecutter-replay.json").read_text()) == {"cookiecutter": {"dataset": "wine"}}
+    assert "recorded the template" in capsys.readouterr().out

@@ -97,6 +97,7 @@ def test_both_backends_find_the_same_best_params(project: Project) -> None:
         ),
         ({"search": {"method": "grid", "space": {"n_estimator": [1]}}}, "did you mean 'n_estimators'"),
         ({"search": {"method": "bayes", "space": {}}}, "train.search.method 'bayes' is not one of"),
+        ({"hyperparams": {"max_depth": -1}}, "train.hyperparams: The 'max_depth' parameter of RandomForestClassifier"),
     ],
 )
 def test_bad_scale_settings_fail_clearly_and_keep_the_outputs(

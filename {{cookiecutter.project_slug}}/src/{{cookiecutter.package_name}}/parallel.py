@@ -6,6 +6,7 @@ from typing import Any
 
 import joblib
 from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import InvalidParameterError
 
 from .errors import PipelineError
 
@@ -23,7 +24,10 @@ def fit_parallel(model: BaseEstimator, features: Any, labels: Any, train_params:
     if parallel:
         estimator.set_params(n_jobs=-1)
     with parallel_backend(train_params) as backend:
-        model.fit(features, labels)
+        try:
+            model.fit(features, labels)
+        except InvalidParameterError as exc:  # a hyperparameter of the right name but a bad value
+            raise PipelineError(f"train.hyperparams: {str(exc).splitlines()[0]}") from None
     if parallel:
         estimator.set_params(n_jobs=None)
         best = getattr(model, "best_estimator_", None)

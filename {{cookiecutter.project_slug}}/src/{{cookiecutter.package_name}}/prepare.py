@@ -40,11 +40,14 @@ def main() -> None:
     params = load_params()
     target = params["data"]["target"]
     frame = compact(load_dataset(params["data"]), target, params["prepare"].get("float32", True))
+    data_profile = profile(frame, target)
     train, test = split(frame, target, params["prepare"]["split"], params["prepare"]["seed"])
+    features = frame.shape[1] - 1
+    del frame  # the split holds copies: free the whole table before writing them
     write_parquet(train, PREPARED_DIR / "train.parquet")
     write_parquet(test, PREPARED_DIR / "test.parquet")
-    write_json(PROFILE_PATH, profile(frame, target))
-    print(f"prepare: {len(train)} train and {len(test)} test rows, {frame.shape[1] - 1} features")
+    write_json(PROFILE_PATH, data_profile)
+    print(f"prepare: {len(train)} train and {len(test)} test rows, {features} features")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """`make promote VERSION=v3 STAGE=prod`: assign a model version to a stage with a GTO-style tag.
 
 The tag `model#prod#<n>` points at the commit of `model@v3`; the report site and the API show the
-stage. Push it with `git push origin --tags` (or set PUSH=1).
+stage. Push it with `git push origin --tags` (or pass --push origin).
 """
 
 import argparse

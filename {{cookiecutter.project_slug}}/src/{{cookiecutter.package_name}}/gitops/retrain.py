@@ -9,6 +9,7 @@ import argparse
 import re
 
 from ..errors import PipelineError, run_stage
+from ..report.history import MANIFEST
 from .commands import MODEL_ARTIFACT, dvc_push, git, repro
 
 # What a retrain may change: git-tracked outputs of dvc.yaml (a DVC-cached model shows in dvc.lock).
@@ -18,9 +19,14 @@ ATTEMPTS = 5
 
 
 def next_version() -> str:
-    """The next GTO-style version tag: model@v<highest + 1>."""
+    """The next GTO-style version tag, model@vN, numbered as the site's history numbers the versions.
+
+    N counts the commits that changed the manifest, so a first model committed by hand (shown as v1)
+    makes the first retrain model@v2; a higher existing tag wins, so no number is taken twice.
+    """
     numbers = [int(m.group(1)) for tag in git("tag", "--list").stdout.split() if (m := VERSION_TAG.match(tag))]
-    return f"{MODEL_ARTIFACT}@v{max(numbers, default=0) + 1}"
+    committed = int(git("rev-list", "--count", "HEAD", "--", MANIFEST).stdout.strip() or 0)
+    return f"{MODEL_ARTIFACT}@v{max([*numbers, committed]) + 1}"
 
 
 def changed_outputs() -> list[str]:
