@@ -6,6 +6,7 @@ from typing import Any
 import pandas as pd
 from sklearn import datasets
 
+from .dtypes import read_parquet
 from .errors import DataError
 from .progress import progress
 
@@ -50,7 +51,7 @@ def read_table(path: Path) -> pd.DataFrame:
         raise DataError(f"data file is empty: {path}")
     try:
         if path.suffix.lower() in PARQUET_SUFFIXES:
-            return pd.read_parquet(path)
+            return read_parquet(path)
         return read_csv(path)
     except pd.errors.EmptyDataError:
         raise DataError(f"data file has no columns: {path}") from None

@@ -2,10 +2,9 @@
 
 from pathlib import Path
 
-import pandas as pd
-
 from .artifacts import MODEL_PATH, load_model
 from .atomic import atomic_dir, write_json
+from .dtypes import read_parquet
 from .errors import run_stage
 from .features import split_xy
 from .plots import classification_plots, feature_importance, regression_plots
@@ -22,7 +21,7 @@ def main() -> None:
     loaded = load_model(MODEL_PATH)
     seed = loaded.manifest["params"]["train"]["seed"]
     model, task = loaded.model, loaded.manifest["task"]
-    features, target = split_xy(pd.read_parquet(TEST_PATH), loaded.manifest["target"])
+    features, target = split_xy(read_parquet(TEST_PATH), loaded.manifest["target"])
 
     predictions = predict(model, features, "evaluate: predict")
     metrics = score(task, target, predictions) | cv_metrics(loaded.manifest.get("search"))

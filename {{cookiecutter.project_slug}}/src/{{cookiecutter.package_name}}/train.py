@@ -13,6 +13,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.pipeline import Pipeline
 
 from .artifacts import MODEL_PATH, save_model
+from .dtypes import read_parquet
 from .errors import run_stage
 from .features import build_preprocessor, feature_schema, native_categorical_mask, split_xy
 from .models import build_estimator, infer_task
@@ -56,7 +57,7 @@ def main() -> None:
     """Fit on the train split, score on the test split, save model and manifest together."""
     params = load_params()
     target, train_params = params["data"]["target"], params["train"]
-    frame = pd.read_parquet(PREPARED_DIR / "train.parquet")
+    frame = read_parquet(PREPARED_DIR / "train.parquet")
     rows, train_hash = len(frame), data_hash(frame)
     features, labels = split_xy(frame, target)
     del frame  # from here on only the features and labels stay in memory
@@ -71,7 +72,7 @@ def main() -> None:
     del features, labels  # the test split comes next: hold one table at a time
     model, search = best_model(fitted), search_summary(fitted)
 
-    test_features, test_labels = split_xy(pd.read_parquet(PREPARED_DIR / "test.parquet"), target)
+    test_features, test_labels = split_xy(read_parquet(PREPARED_DIR / "test.parquet"), target)
     predictions = predict(model, test_features, "train: score")
     manifest = {
         "task": task,
