@@ -170,6 +170,8 @@ def test_cruft_update_brings_a_template_change_and_keeps_the_projects_edits(tmp_
 
     outdated = subprocess.run([str(BIN / "cruft"), "check"], cwd=project, env=env(), capture_output=True, text=True)
     assert outdated.returncode != 0 and "out of date" in outdated.stdout
+    own_edits = sh(str(BIN / "cruft"), "diff", cwd=project).stdout  # the project against its recorded template
+    assert "-  split: 0.3 " in own_edits and "+  split: 0.2 " in own_edits and "workers" not in own_edits
     sh(str(BIN / "cruft"), "update", "--skip-apply-ask", cwd=project)
     updated = yaml.safe_load(params.read_text())
     assert updated["prepare"]["split"] == 0.3 and updated["train"]["dask"]["workers"] == 4
