@@ -31,11 +31,12 @@ def parse(markdown: str) -> list[Step]:
         for line in block.splitlines():
             if continuing:
                 steps[-1].command += "\n" + line
+                continuing = line.endswith("\\")
             elif line.startswith("$ "):
                 steps.append(Step(line[2:]))
-            else:
+                continuing = line.endswith("\\")
+            elif steps:  # output of the last command; lines before a block's first command are prose
                 steps[-1].expected.append(line)
-            continuing = line.endswith("\\")
     return steps
 
 

@@ -148,7 +148,7 @@ def test_prepared_data_is_tight_and_long_steps_report_progress(bake: Callable[..
     result = project.run(str(BIN / "dvc"), "repro", env=project.env() | {"PROGRESS_SECONDS": "0"})
     lines = result.stderr.splitlines()
     read = [line for line in lines if line.startswith("prepare: read data.csv: ")]
-    assert re.search(r"\(100%\), [\d.]+[kM]? B/s, 00:00 left, 60,000 rows$", read[-1]), read
+    assert re.search(r"\(100%\), [\d.]+[kM]? B/s, 00:00 left$", read[-1]), read
     predicted = [line for line in lines if line.startswith("evaluate: predict: ")]
     assert re.match(r"evaluate: predict: 12\.0k/12\.0k rows \(100%\), [\d.]+[kM]? rows/s", predicted[-1])
     assert "\r" not in result.stderr and "fitting HistGradientBoostingClassifier on 48,000 rows" in result.stdout

@@ -76,14 +76,18 @@ def test_a_parquet_file_is_read(tmp_path: Path) -> None:
     assert list(loaded.columns) == ["x", "y"]
 
 
-def test_junk_in_a_later_chunk_of_a_csv_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("{{ cookiecutter.package_name }}.data.CSV_CHUNK_ROWS", 10)
+def test_junk_late_in_a_compressed_csv_is_named(tmp_path: Path) -> None:
     numbers = [str(i) for i in range(40)]
-    numbers[33] = "oops"  # chunks 1-3 read as numbers, chunk 4 as text
-    path = tmp_path / "data.csv"
+    numbers[33] = "oops"
+    path = tmp_path / "data.csv.gz"
     pd.DataFrame({"x": numbers, "y": ["a", "b"] * 20}).to_csv(path, index=False)
     with pytest.raises(DataError, match=r"column 'x' is numeric .* \(first: 'oops' at data row 34\)"):
         load_dataset({"path": str(path), "target": "y", "categorical": []})
+
+
+def test_an_unused_category_is_not_numeric_junk(tmp_path: Path) -> None:
+    codes = pd.Categorical([str(i) for i in range(20)], categories=[*map(str, range(20)), "unknown"])
+    validate(pd.DataFrame({"x": codes, "y": ["a", "b"] * 10}), "y", [])
 
 
 def test_compact_stores_small_dtypes_and_leaves_the_target() -> None:

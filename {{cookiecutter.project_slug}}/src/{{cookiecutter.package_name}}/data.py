@@ -1,7 +1,7 @@
 """Load the raw data (a bundled scikit-learn set or a CSV/Parquet file) and validate it."""
 
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pandas as pd
 from sklearn import datasets
@@ -16,7 +16,7 @@ BUNDLED = {
     "diabetes": datasets.load_diabetes,
 }
 PARQUET_SUFFIXES = {".parquet", ".pq"}
-CSV_CHUNK_ROWS = 250_000
+COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".zip": "zip", ".xz": "xz", ".zst": "zstd"}
 # A text column is "numeric with junk" when at least this share of its values are numbers.
 NUMERIC_SHARE = 0.9
 
@@ -61,14 +61,25 @@ def read_table(path: Path) -> pd.DataFrame:
 
 
 def read_csv(path: Path) -> pd.DataFrame:
-    """Read a CSV in chunks, with progress by bytes read (its row count is unknown until the end)."""
-    chunks = []
+    """Read a CSV (compressed or not) in one pass, with progress by bytes read: its row count is unknown."""
+    compression = COMPRESSION.get(path.suffix.lower())
     with path.open("rb") as handle, progress(path.stat().st_size, f"prepare: read {path.name}", unit="B") as bar:
-        for chunk in pd.read_csv(handle, chunksize=CSV_CHUNK_ROWS):
-            chunks.append(chunk)
-            bar.set_postfix_str(f"{sum(map(len, chunks)):,} rows", refresh=False)
-            bar.update(handle.tell() - bar.n)
-    return pd.concat(chunks, ignore_index=True)
+        return pd.read_csv(ProgressReader(handle, bar), compression=compression)
+
+
+class ProgressReader:
+    """A binary file whose reads advance a progress bar."""
+
+    def __init__(self, handle: BinaryIO, bar: Any) -> None:
+        self.handle, self.bar = handle, bar
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.handle.read(size)
+        self.bar.update(len(data))
+        return data
+
+    def __getattr__(self, name: str) -> Any:  # seek, tell, readable...: the file's own
+        return getattr(self.handle, name)
 
 
 def validate(frame: pd.DataFrame, target: str, categorical: list[str]) -> None:
@@ -100,6 +111,7 @@ def check_numeric_text(column: pd.Series) -> None:
     if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
         return
     counts = column.value_counts()  # each distinct value once: fast on millions of rows
+    counts = counts[counts > 0]  # a categorical column also lists categories no row uses
     junk = pd.to_numeric(counts.index.to_series(), errors="coerce").isna().to_numpy()
     if counts.empty or not junk.any() or counts[~junk].sum() / counts.sum() < NUMERIC_SHARE:
         return

@@ -8,23 +8,26 @@ import pyarrow.parquet as pq
 
 
 def compact(frame: pd.DataFrame, keep: str, float32: bool = True) -> pd.DataFrame:
-    """Return `frame` with each column except `keep` (the target) in the smallest dtype that holds it.
+    """Store each column of `frame` except `keep` (the target) in the smallest dtype that holds it.
 
-    Integers shrink losslessly; text becomes a category (one small code per row); decimals become
-    float32 when `float32` (prepare.float32), the precision scikit-learn's trees compute in anyway.
+    Integers shrink losslessly; text becomes a category (one small code per row); float64 columns
+    become float32 when `float32` (prepare.float32): about 7 significant digits, the precision
+    scikit-learn's trees compute in anyway (integer columns with missing values are floats too).
+    Columns are replaced one by one in a shallow copy: the caller's frame is left as it was, and
+    the table is never copied whole (DataFrame.assign would copy it with pandas 2).
     """
-    columns = {}
-    for name, column in frame.items():
+    frame = frame.copy(deep=False)
+    for name, column in list(frame.items()):
         if name == keep or isinstance(column.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(column):
             continue
         if pd.api.types.is_integer_dtype(column):
-            columns[name] = pd.to_numeric(column, downcast="integer")
+            frame[name] = pd.to_numeric(column, downcast="integer")
         elif pd.api.types.is_float_dtype(column):
             if float32 and column.dtype.itemsize > 4:
-                columns[name] = column.astype("float32")
+                frame[name] = column.astype("float32")
         elif pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column):
-            columns[name] = column.astype("category")
-    return frame.assign(**columns) if columns else frame
+            frame[name] = column.astype("category")
+    return frame
 
 
 def read_parquet(path: Path) -> pd.DataFrame:

@@ -9,9 +9,6 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-# Histogram gradient boosting handles a categorical feature natively up to this many levels (its max_bins).
-NATIVE_MAX_LEVELS = 255
-
 
 def split_xy(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, pd.Series]:
     """Separate the features from the target column."""
@@ -39,7 +36,7 @@ def feature_schema(features: pd.DataFrame) -> list[dict[str, Any]]:
 def build_preprocessor(schema: list[dict[str, Any]], native: bool = False) -> ColumnTransformer:
     """The encoder for the estimator: one-hot and scaling by default, `native` for histogram boosting.
 
-    Outputs are float32, the precision scikit-learn's trees compute in, at half the memory of float64.
+    The encoders write float32 (what scikit-learn's trees compute in): half the memory of float64.
     """
     numbers = [f["name"] for f in schema if f["kind"] == "number"]
     categories = [f["name"] for f in schema if f["kind"] == "category"]
@@ -60,8 +57,12 @@ def build_preprocessor(schema: list[dict[str, Any]], native: bool = False) -> Co
     return ColumnTransformer([("numeric", numeric, numbers), ("categorical", categorical, categories)])
 
 
-def native_categorical_mask(schema: list[dict[str, Any]]) -> list[bool]:
-    """Which columns of the native encoder's output (numbers first) histogram boosting treats as categories."""
+def native_categorical_mask(schema: list[dict[str, Any]], max_levels: int) -> list[bool]:
+    """Which columns of the native encoder's output (numbers first) histogram boosting treats as categories.
+
+    It takes a category natively up to `max_levels` levels (its max_bins); one with more is
+    ordinal-encoded and split on as a number.
+    """
     numbers = [False for f in schema if f["kind"] == "number"]
-    levels = [len(f["categories"]) <= NATIVE_MAX_LEVELS for f in schema if f["kind"] == "category"]
+    levels = [len(f["categories"]) <= max_levels for f in schema if f["kind"] == "category"]
     return numbers + levels

@@ -6,9 +6,13 @@ from typing import Any
 
 import joblib
 from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import InvalidParameterError
 
 from .errors import PipelineError
+
+try:  # scikit-learn's error for a parameter of the right name but a bad value (private module, so guarded)
+    from sklearn.utils._param_validation import InvalidParameterError
+except ImportError:  # pragma: no cover
+    InvalidParameterError = ()  # catch nothing: the traceback shows the error instead
 
 BACKENDS = ("local", "dask")
 
@@ -26,8 +30,9 @@ def fit_parallel(model: BaseEstimator, features: Any, labels: Any, train_params:
     with parallel_backend(train_params) as backend:
         try:
             model.fit(features, labels)
-        except InvalidParameterError as exc:  # a hyperparameter of the right name but a bad value
-            raise PipelineError(f"train.hyperparams: {str(exc).splitlines()[0]}") from None
+        except InvalidParameterError as exc:
+            section = "train.search" if "SearchCV" in str(exc) else "train.hyperparams"
+            raise PipelineError(f"{section}: {str(exc).splitlines()[0]}") from None
     if parallel:
         estimator.set_params(n_jobs=None)
         best = getattr(model, "best_estimator_", None)

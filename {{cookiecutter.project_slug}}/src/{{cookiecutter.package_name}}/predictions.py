@@ -23,17 +23,28 @@ class Predictions:
 
 def predict(model: BaseEstimator, features: pd.DataFrame, desc: str = "predict") -> Predictions:
     """Predict every row of `features`, CHUNK_ROWS at a time."""
-    probabilistic = hasattr(model, "predict_proba")  # a Pipeline has it only when its estimator does
     predicted, proba = [], []
     with progress(len(features), desc) as bar:
         for start in range(0, len(features), CHUNK_ROWS):
             chunk = features.iloc[start : start + CHUNK_ROWS]
-            predicted.append(model.predict(chunk))
-            if probabilistic:
-                proba.append(model.predict_proba(chunk))
+            labels, probabilities = predict_once(model, chunk)
+            predicted.append(labels)
+            proba.append(probabilities)
             bar.update(len(chunk))
+    probabilistic = bool(proba) and proba[0] is not None
     return Predictions(
-        predicted=np.concatenate(predicted),
+        predicted=np.concatenate(predicted) if predicted else np.array([]),
         proba=np.concatenate(proba) if probabilistic else None,
         classes=getattr(model, "classes_", None),
     )
+
+
+def predict_once(model: BaseEstimator, features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+    """The predictions and, for a classifier that has them, the class probabilities, in one model pass.
+
+    The prediction is the most probable class, as scikit-learn's classifiers compute predict().
+    """
+    if hasattr(model, "predict_proba") and hasattr(model, "classes_"):  # a Pipeline has it when its estimator does
+        probabilities = model.predict_proba(features)
+        return model.classes_[probabilities.argmax(axis=1)], probabilities
+    return model.predict(features), None

@@ -6,9 +6,12 @@ from typing import Any
 
 from tqdm import tqdm
 
+from .errors import PipelineError
+
 # Seconds between progress lines when stderr is not a terminal (a CI log); PROGRESS_SECONDS overrides.
 LOG_INTERVAL = 30.0
-# A step quicker than this prints no progress at all.
+# A step quicker than this prints no progress at all; in a log, a longer one prints a line every
+# interval and a last one when it ends.
 QUIET_SECONDS = 2.0
 LOG_FORMAT = "{desc}: {n_fmt}/{total_fmt}{unit} ({percentage:.0f}%), {rate_fmt}, {remaining} left{postfix}"
 
@@ -34,9 +37,18 @@ class Silent:
         pass
 
 
+def log_interval() -> float:
+    """PROGRESS_SECONDS, or LOG_INTERVAL when it is not set."""
+    value = os.environ.get("PROGRESS_SECONDS", str(LOG_INTERVAL))
+    try:
+        return float(value)
+    except ValueError:
+        raise PipelineError(f"PROGRESS_SECONDS must be a number of seconds, not {value!r}") from None
+
+
 def progress(total: int, desc: str, unit: str = "rows") -> tqdm:
     """A progress bar over `total` units that shows how many are done, the rate and the time left."""
-    interval = float(os.environ.get("PROGRESS_SECONDS", LOG_INTERVAL))
+    interval = log_interval()
     common: dict[str, Any] = {"total": total, "desc": desc, "unit": f" {unit}", "unit_scale": True}
     if sys.stderr.isatty():
         return tqdm(**common, delay=QUIET_SECONDS, file=sys.stderr)

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.pipeline import Pipeline
 
 from .artifacts import MODEL_PATH, save_model
@@ -47,9 +46,11 @@ def build_pipeline(train_params: dict[str, Any], task: str, schema: list[dict[st
     """The feature encoder and the estimator `train.model` names, as one scikit-learn Pipeline."""
     hyperparams = train_params.get("hyperparams") or {}
     estimator = build_estimator(train_params["model"], task, hyperparams, train_params["seed"])
-    native = isinstance(estimator, HistGradientBoostingClassifier | HistGradientBoostingRegressor)
+    native = train_params["model"] == "hist_gradient_boosting"
     if native and "categorical_features" not in hyperparams:
-        estimator.set_params(categorical_features=native_categorical_mask(schema))
+        searched = ((train_params.get("search") or {}).get("space") or {}).get("max_bins") or []
+        max_levels = min([estimator.get_params()["max_bins"], *searched])  # every candidate must accept it
+        estimator.set_params(categorical_features=native_categorical_mask(schema, max_levels))
     return Pipeline([("features", build_preprocessor(schema, native=native)), ("estimator", estimator)])
 
 
@@ -88,8 +89,7 @@ def main() -> None:
         "git_commit": git_commit(),
     }
     saved = save_model(model, manifest, MODEL_PATH)
-    rate = f"{rows / seconds:,.0f} rows/s" if seconds else "instant"
-    print(f"train: fitted in {seconds:.1f} s ({rate}, {backend}); sha256 {saved['sha256'][:12]}")
+    print(f"train: fitted in {seconds:.1f} s ({rows / seconds:,.0f} rows/s, {backend}); sha256 {saved['sha256'][:12]}")
 
 
 if __name__ == "__main__":

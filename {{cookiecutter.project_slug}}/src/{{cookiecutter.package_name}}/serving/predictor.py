@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..artifacts import LoadedModel
+from ..predictions import predict_once
 
 
 def model_info(manifest: dict[str, Any]) -> dict[str, str]:
@@ -31,15 +32,8 @@ def to_frame(rows: list[dict[str, Any]], features: list[dict[str, Any]]) -> pd.D
 
 def predict(loaded: LoadedModel, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Predictions (and class probabilities for classifiers) for rows already validated."""
-    frame = to_frame(rows, loaded.manifest["features"])
-    model = loaded.model
-    if loaded.manifest["task"] == "classification" and hasattr(model, "predict_proba"):
-        # One pass of the model: the prediction is the most probable class, as predict() computes it.
-        probabilities = model.predict_proba(frame)
-        predictions = model.classes_[probabilities.argmax(axis=1)]
-        return {
-            "predictions": predictions.tolist(),
-            "probabilities": probabilities.round(6).tolist(),
-            "model": model_info(loaded.manifest),
-        }
-    return {"predictions": model.predict(frame).tolist(), "model": model_info(loaded.manifest)}
+    predictions, probabilities = predict_once(loaded.model, to_frame(rows, loaded.manifest["features"]))
+    answer: dict[str, Any] = {"predictions": predictions.tolist()}
+    if probabilities is not None:
+        answer["probabilities"] = probabilities.round(6).tolist()
+    return answer | {"model": model_info(loaded.manifest)}
