@@ -280,7 +280,8 @@ def history_page(history: History, manifest: dict | None) -> str:
         return "\n".join([*lines, "No committed model version yet.\n"])
     names = sorted({name for version in versions for name in version.manifest.get("metrics", {})})
     lines += [
-        f"{len(versions)} versions: every commit that changed `models/model.json`, newest first.\n",
+        f"{len(versions)} version{'s' if len(versions) > 1 else ''}: every commit that changed "
+        "`models/model.json`, newest first.\n",
         "![Metrics across versions](assets/history_metrics.svg)\n" if names else "",
         "## Versions\n",
         table(
