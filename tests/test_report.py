@@ -168,7 +168,7 @@ def test_a_shallow_clone_says_its_history_is_partial(bake: Callable[..., Project
     shallow.dvc("repro")  # the clone has no prepared data: rebuild it, the model is unchanged
     build(shallow)
     text = page(shallow, "history").get_text()
-    assert "shallow clone" in text and "1 versions" in text
+    assert "shallow clone" in text and "1 version:" in text
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt install chromium)")
