@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -16,6 +17,7 @@ from {{ cookiecutter.package_name }}.artifacts import (
     sha256_file,
 )
 from {{ cookiecutter.package_name }}.errors import ModelIntegrityError, PipelineError
+from {{ cookiecutter.package_name }}.features import feature_schema, observed_categories, split_xy
 
 OUTPUTS = [MODEL_PATH, manifest_path(MODEL_PATH), evaluate.METRICS_PATH, prepare.PREPARED_DIR / "train.parquet"]
 
@@ -55,6 +57,24 @@ def test_the_same_inputs_give_the_same_model(workdir: Path) -> None:
     first = snapshot()
     run_pipeline()
     assert snapshot() == first
+
+
+@pytest.mark.parametrize("hyperparams", [{}, {"categorical_features": None}], ids=["native", "ordinal"])
+def test_histogram_boosting_trains_the_model_the_whole_pipeline_would(workdir: Path, hyperparams: dict) -> None:
+    # train encodes the table up front and fits the estimator on the matrix: it must not change the model
+    edit_params("train", model="hist_gradient_boosting", hyperparams={"max_iter": 20, **hyperparams})
+    prepare.main()
+    train.main()
+    loaded = load_model()
+    params = yaml.safe_load(Path("params.yaml").read_text())
+    features, labels = split_xy(pd.read_parquet(prepare.PREPARED_DIR / "train.parquet"), params["data"]["target"])
+    schema = feature_schema(features)
+    categories = observed_categories(features, schema)
+    whole = train.build_pipeline(params["train"], loaded.manifest["task"], schema, categories).fit(features, labels)
+    test, _ = split_xy(pd.read_parquet(evaluate.TEST_PATH), params["data"]["target"])
+    assert np.array_equal(loaded.model.predict(test), whole.predict(test))
+    if hasattr(whole, "predict_proba"):
+        assert np.array_equal(loaded.model.predict_proba(test), whole.predict_proba(test))
 
 
 def test_a_tampered_model_is_refused(workdir: Path) -> None:

@@ -33,5 +33,10 @@ def compact(frame: pd.DataFrame, keep: str, float32: bool = True) -> pd.DataFram
 def read_parquet(path: Path) -> pd.DataFrame:
     """Read a Parquet file, freeing Arrow's buffers as pandas takes each column over: one copy stays, not two."""
     frame = pq.read_table(path).to_pandas(self_destruct=True, split_blocks=True)
-    pa.default_memory_pool().release_unused()  # hand the decoding buffers back to the system
+    release_unused()  # hand the decoding buffers back to the system
     return frame
+
+
+def release_unused() -> None:
+    """Return the memory of freed tables to the system: Arrow keeps it pooled (a column may live in Arrow's buffers)."""
+    pa.default_memory_pool().release_unused()

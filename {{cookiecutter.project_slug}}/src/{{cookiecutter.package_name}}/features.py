@@ -9,6 +9,11 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
+from .progress import progress
+
+# Rows encoded at a time: bounds the memory of the feature matrix built for each transform or predict call.
+CHUNK_ROWS = 100_000
+
 
 def split_xy(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, pd.Series]:
     """Separate the features from the target column."""
@@ -33,28 +38,45 @@ def feature_schema(features: pd.DataFrame) -> list[dict[str, Any]]:
     return schema
 
 
-def build_preprocessor(schema: list[dict[str, Any]], native: bool = False) -> ColumnTransformer:
+def observed_categories(features: pd.DataFrame, schema: list[dict[str, Any]]) -> list[list[Any]]:
+    """Each categorical column's values, sorted, then NaN if it has missing ones: what OrdinalEncoder learns."""
+    observed = []
+    for column in (features[f["name"]] for f in schema if f["kind"] == "category"):
+        values = sorted(column.dropna().unique().tolist())
+        observed.append([*values, np.nan] if column.isna().any() else values)
+    return observed
+
+
+def build_preprocessor(
+    schema: list[dict[str, Any]], native: bool = False, categories: list[list[Any]] | None = None
+) -> ColumnTransformer:
     """The encoder for the estimator: one-hot and scaling by default, `native` for histogram boosting.
 
     The encoders write float32 (what scikit-learn's trees compute in): half the memory of float64.
+    Given the `categories` (observed_categories), the native encoder's output does not depend on
+    the rows it is fitted on: see encode_matrix.
     """
     numbers = [f["name"] for f in schema if f["kind"] == "number"]
-    categories = [f["name"] for f in schema if f["kind"] == "category"]
+    categorical = [f["name"] for f in schema if f["kind"] == "category"]
     if native:  # histogram boosting bins numbers and handles missing values and categories itself
         ordinal = OrdinalEncoder(
-            handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan, dtype=np.float32
+            categories=categories or "auto",
+            handle_unknown="use_encoded_value",
+            unknown_value=np.nan,
+            encoded_missing_value=np.nan,
+            dtype=np.float32,
         )
-        return ColumnTransformer([("numeric", "passthrough", numbers), ("categorical", ordinal, categories)])
+        return ColumnTransformer([("numeric", "passthrough", numbers), ("categorical", ordinal, categorical)])
     numeric = Pipeline(
         [("impute", SimpleImputer(strategy="median", keep_empty_features=True)), ("scale", StandardScaler())]
     )
-    categorical = Pipeline(
+    encode = Pipeline(
         [
             ("impute", SimpleImputer(strategy="most_frequent", keep_empty_features=True)),
             ("encode", OneHotEncoder(handle_unknown="ignore", sparse_output=False, dtype=np.float32)),
         ]
     )
-    return ColumnTransformer([("numeric", numeric, numbers), ("categorical", categorical, categories)])
+    return ColumnTransformer([("numeric", numeric, numbers), ("categorical", encode, categorical)])
 
 
 def native_categorical_mask(schema: list[dict[str, Any]], max_levels: int) -> list[bool]:
@@ -66,3 +88,20 @@ def native_categorical_mask(schema: list[dict[str, Any]], max_levels: int) -> li
     numbers = [False for f in schema if f["kind"] == "number"]
     levels = [len(f["categories"]) <= max_levels for f in schema if f["kind"] == "category"]
     return numbers + levels
+
+
+def encode_matrix(
+    encoder: ColumnTransformer, features: pd.DataFrame, dtype: type = np.float64, desc: str = "encode"
+) -> np.ndarray:
+    """`features` through the fitted `encoder`, CHUNK_ROWS at a time, into one matrix of `dtype`.
+
+    Unlike Pipeline.fit, which holds the table and its whole encoding at once, this lets the caller
+    free the table as soon as the matrix is made.
+    """
+    matrix = np.empty((len(features), len(encoder.get_feature_names_out())), dtype=dtype)
+    with progress(len(features), desc) as bar:
+        for start in range(0, len(features), CHUNK_ROWS):
+            chunk = features.iloc[start : start + CHUNK_ROWS]
+            matrix[start : start + len(chunk)] = encoder.transform(chunk)
+            bar.update(len(chunk))
+    return matrix

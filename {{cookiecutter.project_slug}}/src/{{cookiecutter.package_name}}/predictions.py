@@ -6,10 +6,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from .features import CHUNK_ROWS
 from .progress import progress
-
-# Rows per chunk: bounds the memory of the feature matrix built for each predict call.
-CHUNK_ROWS = 100_000
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,21 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from .artifacts import MODEL_PATH, save_model
-from .dtypes import read_parquet
+from .dtypes import read_parquet, release_unused
 from .errors import run_stage
-from .features import build_preprocessor, feature_schema, native_categorical_mask, split_xy
+from .features import (
+    build_preprocessor,
+    encode_matrix,
+    feature_schema,
+    native_categorical_mask,
+    observed_categories,
+    split_xy,
+)
 from .models import build_estimator, infer_task
 from .parallel import fit_parallel
 from .params import load_params
@@ -23,6 +31,8 @@ from .scoring import cv_metrics, score
 from .search import best_model, search_summary, with_search
 
 PREPARED_DIR = Path("data/prepared")
+# The model that bins numbers and handles missing values and categories itself (the native encoder).
+NATIVE_MODEL = "hist_gradient_boosting"
 LIBRARIES = ("scikit-learn", "pandas", "numpy", "joblib")
 
 
@@ -42,16 +52,20 @@ def to_json_value(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def build_pipeline(train_params: dict[str, Any], task: str, schema: list[dict[str, Any]]) -> Pipeline:
+def build_pipeline(
+    train_params: dict[str, Any], task: str, schema: list[dict[str, Any]], categories: list[list[Any]] | None = None
+) -> Pipeline:
     """The feature encoder and the estimator `train.model` names, as one scikit-learn Pipeline."""
     hyperparams = train_params.get("hyperparams") or {}
     estimator = build_estimator(train_params["model"], task, hyperparams, train_params["seed"])
-    native = train_params["model"] == "hist_gradient_boosting"
+    native = train_params["model"] == NATIVE_MODEL
     if native and "categorical_features" not in hyperparams:
         searched = ((train_params.get("search") or {}).get("space") or {}).get("max_bins") or []
         max_levels = min([estimator.get_params()["max_bins"], *searched])  # every candidate must accept it
-        estimator.set_params(categorical_features=native_categorical_mask(schema, max_levels))
-    return Pipeline([("features", build_preprocessor(schema, native=native)), ("estimator", estimator)])
+        mask = native_categorical_mask(schema, max_levels)
+        estimator.set_params(categorical_features=mask if any(mask) else None)
+    encoder = build_preprocessor(schema, native=native, categories=categories)
+    return Pipeline([("features", encoder), ("estimator", estimator)])
 
 
 def main() -> None:
@@ -64,7 +78,18 @@ def main() -> None:
     del frame  # from here on only the features and labels stay in memory
     task = infer_task(labels, train_params.get("task", "auto"))
     schema = feature_schema(features)
-    pipeline = build_pipeline(train_params, task, schema)
+    pipeline = build_pipeline(train_params, task, schema, observed_categories(features, schema))
+    encoder = None
+    if train_params["model"] == NATIVE_MODEL:
+        # The native encoder's output does not depend on the rows it is fitted on (its categories are
+        # given), so encode the table once and let it go: the model Pipeline.fit would make, in less memory.
+        # Boosting bins float64: it takes a float64 matrix as it is, but with categorical features
+        # it makes its own float64 copy, so float32 then halves our part.
+        encoder = pipeline.named_steps["features"].fit(features.iloc[:1])
+        dtype = np.float64 if pipeline[-1].get_params()["categorical_features"] is None else np.float32
+        features = encode_matrix(encoder, features, dtype, "train: encode")
+        release_unused()  # the table is gone: give its memory back before boosting takes more
+        pipeline.set_params(features="passthrough")
     fitted = with_search(pipeline, train_params.get("search"), train_params["seed"])
     print(f"train: fitting {type(pipeline[-1]).__name__} on {rows:,} rows x {len(schema)} features", flush=True)
     started = time.perf_counter()
@@ -72,6 +97,8 @@ def main() -> None:
     seconds = time.perf_counter() - started
     del features, labels  # the test split comes next: hold one table at a time
     model, search = best_model(fitted), search_summary(fitted)
+    if encoder is not None:
+        model.set_params(features=encoder)
 
     test_features, test_labels = split_xy(read_parquet(PREPARED_DIR / "test.parquet"), target)
     predictions = predict(model, test_features, "train: score")
