@@ -3,7 +3,9 @@
 Data: 30 numeric and 5 categorical columns with 5% missing values and a binary target, generated
 and written as Parquet; model: histogram gradient boosting with 50 iterations and no early stopping
 (so that every size fits the same number of trees and the fit time is linear in the rows).
-Each stage runs as its own process under GNU time for its peak resident memory.
+Each stage runs as its own process under GNU time for its peak resident memory. Train runs three
+ways: local with native categories (the default), local with categories split on as numbers
+(`categorical_features: null`, the lean setting for big data), and on a Dask LocalCluster.
 Run: `python benchmarks/bench_scale.py 100000 1000000 [10000000]`; writes results/scale.{json,md}.
 """
 
@@ -24,6 +26,8 @@ from common import MACHINE, Runner, bake, write_figures
 
 STAGES = ("prepare", "train", "evaluate")
 HYPERPARAMS = {"max_iter": 50, "early_stopping": False}
+# (backend, categories, stages): "native" is the default, "numbers" sets categorical_features: null.
+RUNS = [("local", "native", STAGES), ("local", "numbers", ("train",)), ("dask", "native", ("train",))]
 
 
 def make_data(rows: int, path: Path, seed: int = 0) -> float:
@@ -55,11 +59,15 @@ def run_stage(run: Runner, package: str, stage: str) -> tuple[float, float]:
 
 def linearity(results: list[dict]) -> list[str]:
     """For each 10x step in rows: the time ratio over 10 (1.0 = linear; goal <= 1.3)."""
-    seconds = {(r["rows"], r["backend"], r["stage"]): r["seconds"] for r in results}
-    lines = ["", "| stage | backend | rows | time / (10 x time at a tenth of the rows) |", "|---|---|---|---|"]
-    for (rows, backend, stage), value in seconds.items():
-        if (smaller := seconds.get((rows // 10, backend, stage))) is not None:
-            lines.append(f"| {stage} | {backend} | {rows:,} | {value / (10 * smaller):.2f} |")
+    seconds = {(r["rows"], r["backend"], r["categories"], r["stage"]): r["seconds"] for r in results}
+    lines = [
+        "",
+        "| stage | backend | categories | rows | time / (10 x time at a tenth of the rows) |",
+        "|---|---|---|---|---|",
+    ]
+    for (rows, backend, categories, stage), value in seconds.items():
+        if (smaller := seconds.get((rows // 10, backend, categories, stage))) is not None:
+            lines.append(f"| {stage} | {backend} | {categories} | {rows:,} | {value / (10 * smaller):.2f} |")
     return lines
 
 
@@ -70,25 +78,27 @@ def main(sizes: list[int]) -> None:
     results = []
     for rows in sizes:
         data_mb = make_data(rows, project / "data" / "raw" / "big.parquet")
-        for backend in ("local", "dask"):
+        for backend, categories, stages in RUNS:
+            hyperparams = HYPERPARAMS | ({"categorical_features": None} if categories == "numbers" else {})
             params = yaml.safe_load((project / "params.yaml").read_text())
             params["data"].update(path="data/raw/big.parquet", target="target")
-            params["train"].update(model="hist_gradient_boosting", hyperparams=HYPERPARAMS, backend=backend)
+            params["train"].update(model="hist_gradient_boosting", hyperparams=hyperparams, backend=backend)
             (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-            for stage in STAGES if backend == "local" else ("train",):
+            for stage in stages:
                 seconds, peak = run_stage(run, package, stage)
-                results.append({"rows": rows, "backend": backend, "stage": stage, "seconds": round(seconds, 2),
-                                "rows_per_s": round(rows / seconds), "peak_mb": round(peak),
-                                "data_mb": round(data_mb), "peak_vs_data": round(peak / data_mb, 2)})  # fmt: skip
+                results.append({"rows": rows, "backend": backend, "categories": categories, "stage": stage,
+                                "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds),
+                                "peak_mb": round(peak), "data_mb": round(data_mb),
+                                "peak_vs_data": round(peak / data_mb, 2)})  # fmt: skip
                 print(json.dumps(results[-1]), flush=True)
     lines = [
         f"30 numeric + 5 categorical columns, 5% missing, hist gradient boosting (50 iterations), {MACHINE}.",
         "Peak RSS is the whole process (Python and its libraries: about 200 MB before any data).",
         "",
-        "| rows | backend | stage | seconds | rows/s | peak RSS MB | data MB | peak / data |",
-        "|---|---|---|---|---|---|---|---|",
-        *(f"| {r['rows']:,} | {r['backend']} | {r['stage']} | {r['seconds']} | {r['rows_per_s']:,} | "
-          f"{r['peak_mb']} | {r['data_mb']} | {r['peak_vs_data']} |" for r in results),
+        "| rows | backend | categories | stage | seconds | rows/s | peak RSS MB | data MB | peak / data |",
+        "|---|---|---|---|---|---|---|---|---|",
+        *(f"| {r['rows']:,} | {r['backend']} | {r['categories']} | {r['stage']} | {r['seconds']} | "
+          f"{r['rows_per_s']:,} | {r['peak_mb']} | {r['data_mb']} | {r['peak_vs_data']} |" for r in results),
         *linearity(results),
     ]  # fmt: skip
     write_figures("scale", {"machine": MACHINE, "results": results}, "\n".join(lines))
