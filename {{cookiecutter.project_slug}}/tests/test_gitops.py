@@ -13,6 +13,7 @@ import pytest
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.gitops import pr_comment
 from {{ cookiecutter.package_name }}.gitops.promote import promote
+from {{ cookiecutter.package_name }}.report.history import read_history
 
 
 class FakeGitHub(BaseHTTPRequestHandler):
@@ -123,3 +124,18 @@ def test_promote_writes_numbered_stage_tags_on_the_version_commit(tagged_repo: P
 def test_promote_refuses_what_it_cannot_tag(tagged_repo: Path, version: str, stage: str, message: str) -> None:
     with pytest.raises(PipelineError, match=message):
         promote(version, stage)
+
+
+def test_a_promotion_moves_the_stage_from_the_version_that_held_it(tagged_repo: Path) -> None:
+    for number in (1, 2):  # two model versions: commits that change the manifest, tagged
+        (tagged_repo / "models").mkdir(exist_ok=True)
+        (tagged_repo / "models" / "model.json").write_text(json.dumps({"sha256": str(number), "params": {}}))
+        git(tagged_repo, "add", "models")
+        git(tagged_repo, "commit", "-q", "-m", f"model {number}")
+        git(tagged_repo, "tag", "-f", f"model@v{number}")
+    promote("v1", "prod")
+    promote("v1", "staging")
+    promote("v2", "prod")
+    assert [version.stage for version in read_history(tagged_repo).versions] == ["staging", "prod"]
+    promote("v1", "prod")  # a rollback
+    assert [version.stage for version in read_history(tagged_repo).versions] == ["prod, staging", None]

@@ -1,6 +1,7 @@
 """Every model version from git history, read in one pass: one `git log` and one `git cat-file --batch`."""
 
 import json
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from typing import Any
 MANIFEST = "models/model.json"
 FIELD, RECORD = "\x1f", "\x1e"
 LOG_FORMAT = FIELD.join(["%H", "%an", "%aI", "%s", "%D"]) + RECORD
+STAGE_TAG = re.compile(r"^[^#@]+#(?P<stage>[^#]+)#(?P<number>\d+)$")  # GTO's model#prod#3
 
 
 @dataclass
@@ -24,6 +26,7 @@ class Version:
     tags: list[str]
     manifest: dict[str, Any]
     params_changed: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    stages: list[str] = field(default_factory=list)  # the stages it holds now (see assign_stages)
 
     @property
     def label(self) -> str:
@@ -33,9 +36,8 @@ class Version:
 
     @property
     def stage(self) -> str | None:
-        """The promotion stage of a GTO stage tag (`model#prod#1`), if any."""
-        stages = [tag.split("#")[1] for tag in self.tags if tag.count("#") == 2]
-        return stages[0] if stages else None
+        """The stages this version holds now, comma-separated (`prod`), or None."""
+        return ", ".join(self.stages) or None
 
 
 @dataclass
@@ -79,7 +81,23 @@ def read_history(root: Path) -> History:
                 params_changed=changed_params(previous, manifest) if previous else {},
             )
         )
+    assign_stages(versions)
     return History(versions, "shallow" if shallow else "ok")
+
+
+def assign_stages(versions: list[Version]) -> None:
+    """Give each stage to the version of its latest promotion (the highest N of `model#<stage>#N`).
+
+    Promoting v3 to prod moves prod from the version that held it: like GTO, the older stage
+    tags stay in git as the record of past promotions.
+    """
+    latest: dict[str, tuple[int, Version]] = {}
+    for version in versions:
+        for match in filter(None, map(STAGE_TAG.match, version.tags)):
+            if int(match["number"]) > latest.get(match["stage"], (0, version))[0]:
+                latest[match["stage"]] = (int(match["number"]), version)
+    for stage, (_, version) in sorted(latest.items()):
+        version.stages.append(stage)
 
 
 def read_blobs(root: Path, objects: list[str]) -> list[dict[str, Any] | None]:
