@@ -46,6 +46,20 @@ def test_the_secret_key_is_required_outside_debug() -> None:
     assert result.returncode != 0 and "DJANGO_SECRET_KEY must be set" in result.stderr
 
 
+def test_a_fallback_key_keeps_what_the_old_key_signed_valid() -> None:
+    old, new = secrets.token_urlsafe(50), secrets.token_urlsafe(50)
+    check = "from django.core import signing; print(signing.loads(signing.dumps('session', key={old!r})))"
+    code = f"import django; django.setup(); {check.format(old=old)}"
+    rotated = production_env(DJANGO_SECRET_KEY=new)
+    run = [sys.executable, "-c", code]
+    refused = subprocess.run(run, cwd=PROJECT, env=rotated, capture_output=True, text=True)
+    assert refused.returncode != 0 and "BadSignature" in refused.stderr
+    kept = subprocess.run(
+        run, cwd=PROJECT, env=rotated | {"DJANGO_SECRET_KEY_FALLBACKS": old}, capture_output=True, text=True
+    )
+    assert kept.returncode == 0 and kept.stdout.strip() == "session", kept.stderr
+
+
 def test_migrations_match_the_models() -> None:
     result = manage("makemigrations", "--check", "--dry-run", env=production_env())
     assert result.returncode == 0, result.stdout + result.stderr
