@@ -37,6 +37,9 @@ def main() -> None:
         param_change = median_of(lambda: run(dvc, "repro"), 3, before=change_train_param)
         floor_code = "from my_ml_project import evaluate, train; train.main(); evaluate.main()"
         floor = median_of(lambda: run(sys.executable, "-c", floor_code), 3, before=change_train_param)
+        # What dvc repro cannot avoid over the floor: DVC itself, and a second interpreter that
+        # needs scikit-learn (evaluate unpickles the model).
+        sklearn_import = median_of(lambda: run(sys.executable, "-c", "import sklearn.base"), REPEATS)
 
     figures = {
         "machine": MACHINE,
@@ -46,6 +49,8 @@ def main() -> None:
         "param_change_repro_s": round(param_change, 3),
         "floor_train_evaluate_s": round(floor, 3),
         "param_change_vs_floor": round(param_change / floor, 2),
+        "sklearn_import_s": round(sklearn_import, 3),
+        "least_param_change_vs_floor": round((floor + noop + sklearn_import) / floor, 2),
         "goals": {"noop_repro_s": "< 1.0", "param_change_vs_floor": "<= 1.5"},
     }
     table = "\n".join(
@@ -60,6 +65,9 @@ def main() -> None:
             f"| `dvc repro` after a `train` param change | {figures['param_change_repro_s']} | <= 1.5x floor |",
             f"| floor: train + evaluate in one Python process | {figures['floor_train_evaluate_s']} | |",
             f"| param-change repro / floor | {figures['param_change_vs_floor']}x | <= 1.5x |",
+            f"| a second interpreter importing scikit-learn | {figures['sklearn_import_s']} | |",
+            "| least possible ratio: (floor + no-op repro + that import) / floor | "
+            f"{figures['least_param_change_vs_floor']}x | |",
         ]
     )
     write_figures("pipeline", figures, table)
