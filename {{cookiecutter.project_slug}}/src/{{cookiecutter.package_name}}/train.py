@@ -81,10 +81,10 @@ def main() -> None:
     pipeline = build_pipeline(train_params, task, schema, observed_categories(features, schema))
     encoder = None
     if train_params["model"] == NATIVE_MODEL:
-        # The native encoder's output does not depend on the rows it is fitted on (its categories are
-        # given), so encode the table once and let it go: the model Pipeline.fit would make, in less memory.
-        # Boosting bins float64: it takes a float64 matrix as it is, but with categorical features
-        # it makes its own float64 copy, so float32 then halves our part.
+        # Given its categories, the native encoder's output does not depend on the rows it is fitted
+        # on: encode the table once and free it, then fit on the matrix (the model Pipeline.fit makes).
+        # Boosting takes a float64 matrix without a copy, unless it has categorical features: it
+        # copies then whatever it gets, so float32 halves our part.
         encoder = pipeline.named_steps["features"].fit(features.iloc[:1])
         dtype = np.float64 if pipeline[-1].get_params()["categorical_features"] is None else np.float32
         features = encode_matrix(encoder, features, dtype, "train: encode")
