@@ -150,6 +150,17 @@ def test_model_names_the_release_and_stage_from_git_tags(client: Client, model_c
     assert client.get("/api/health").json()["model"]["version"] == "model@v1"
 
 
+def test_outside_git_the_environment_names_the_release(
+    client: Client, model_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a Docker image: no git history; `make docker` sets the version, the deployment its stage
+    monkeypatch.setenv("SERVING_MODEL_VERSION", "model@v7")
+    monkeypatch.setenv("SERVING_MODEL_STAGE", "prod")
+    described = client.get("/api/model").json()
+    assert (described["version"], described["stage"]) == ("model@v7", "prod")
+    assert client.get("/api/health").json()["model"]["version"] == "model@v7"
+
+
 def test_the_interactive_docs_are_served(client: Client, model_copy: Path) -> None:
     assert client.get("/api/docs").status_code == 200
 

@@ -3,6 +3,7 @@
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -58,6 +59,29 @@ def test_a_fallback_key_keeps_what_the_old_key_signed_valid() -> None:
         run, cwd=PROJECT, env=rotated | {"DJANGO_SECRET_KEY_FALLBACKS": old}, capture_output=True, text=True
     )
     assert kept.returncode == 0 and kept.stdout.strip() == "session", kept.stderr
+
+
+def test_make_docker_names_the_image_and_the_served_version_after_the_release(tmp_path: Path) -> None:
+    # a checkout whose model is tagged model@v1, and a `docker` that records how it is called
+    shutil.copy(PROJECT / "Makefile", tmp_path)
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "model.json").write_text(json.dumps({"sha256": "ab" * 32}))
+    identity = ["-c", "user.name=T", "-c", "user.email=t@example.com"]
+    commands = [["init", "-q", "-b", "main"], ["add", "."], [*identity, "commit", "-qm", "Model"], ["tag", "model@v1"]]
+    for command in commands:
+        subprocess.run(["git", *command], cwd=tmp_path, check=True, capture_output=True)
+    docker = tmp_path / "bin" / "docker"
+    docker.parent.mkdir()
+    docker.write_text('#!/bin/sh\necho "$@" > "$(dirname "$0")/args"\n')
+    docker.chmod(0o755)
+    env = production_env(PATH=f"{docker.parent}{os.pathsep}{os.environ['PATH']}")
+    make = ["make", "docker", f"BIN={Path(sys.executable).parent}"]
+    result = subprocess.run(make, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    called = (docker.parent / "args").read_text().split()
+    image = "{{ cookiecutter.project_slug }}"
+    tags = ["-t", f"{image}:model-v1", "-t", f"{image}:latest"]
+    assert called == ["build", "--build-arg", "MODEL_VERSION=model@v1", *tags, "."]
 
 
 def test_migrations_match_the_models() -> None:
