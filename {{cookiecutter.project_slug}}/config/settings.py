@@ -26,7 +26,7 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set (or DJANGO_DEBUG=on for local development)")
     SECRET_KEY = "insecure-development-key-only-used-with-DJANGO_DEBUG-on"
-# Old keys still accepted for signatures made with them (sessions, CSRF) while a new key rolls out.
+# Old keys still accepted for what they signed (sessions, password-reset links) while a new key rolls out.
 SECRET_KEY_FALLBACKS = env_list("DJANGO_SECRET_KEY_FALLBACKS", "")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")

@@ -4,7 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.features import build_preprocessor, feature_schema
+from {{ cookiecutter.package_name }}.features import (
+    build_preprocessor,
+    encode_matrix,
+    feature_schema,
+    fitting_rows,
+    observed_categories,
+)
 from {{ cookiecutter.package_name }}.progress import progress
 from {{ cookiecutter.package_name }}.train import build_pipeline
 
@@ -35,6 +41,21 @@ def test_a_category_with_more_levels_than_max_bins_is_split_on_as_a_number() -> 
     train = {"model": "hist_gradient_boosting", "seed": 0, "hyperparams": {"max_iter": 5, "max_bins": 2}}
     pipeline = build_pipeline(train, "classification", feature_schema(three_plans)).fit(three_plans, LABELS)
     assert pipeline[-1].categorical_features is None  # 3 levels > max_bins: a number
+
+
+def test_the_native_encoder_fitted_on_a_few_rows_encodes_like_one_fitted_on_all(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    table = FRAME.assign(
+        code=pd.Series([7, 3, None, 7] * 10, dtype="category"),  # integer categories, the first row not missing
+        active=[True, False] * 20,
+    )
+    schema = feature_schema(table)
+    given = build_preprocessor(schema, native=True, categories=observed_categories(table, schema))
+    given.fit(fitting_rows(table, schema))
+    monkeypatch.setattr("{{ cookiecutter.package_name }}.features.CHUNK_ROWS", 3)
+    learned = build_preprocessor(schema, native=True).fit(table)
+    assert np.array_equal(encode_matrix(given, table), learned.transform(table), equal_nan=True)
 
 
 def test_progress_in_a_log_prints_rows_rate_and_time_left(

@@ -126,16 +126,33 @@ def test_promote_refuses_what_it_cannot_tag(tagged_repo: Path, version: str, sta
         promote(version, stage)
 
 
-def test_a_promotion_moves_the_stage_from_the_version_that_held_it(tagged_repo: Path) -> None:
+def test_a_promotion_moves_the_stage_from_the_version_that_held_it(
+    tagged_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for number in (1, 2):  # two model versions: commits that change the manifest, tagged
         (tagged_repo / "models").mkdir(exist_ok=True)
         (tagged_repo / "models" / "model.json").write_text(json.dumps({"sha256": str(number), "params": {}}))
         git(tagged_repo, "add", "models")
         git(tagged_repo, "commit", "-q", "-m", f"model {number}")
         git(tagged_repo, "tag", "-f", f"model@v{number}")
-    promote("v1", "prod")
-    promote("v1", "staging")
-    promote("v2", "prod")
-    assert [version.stage for version in read_history(tagged_repo).versions] == ["staging", "prod"]
-    promote("v1", "prod")  # a rollback
-    assert [version.stage for version in read_history(tagged_repo).versions] == ["prod, staging", None]
+    days = iter(range(1, 10))
+
+    def tag(*args: str) -> None:  # each promotion a day after the one before
+        monkeypatch.setenv("GIT_COMMITTER_DATE", f"2026-01-0{next(days)}T12:00:00Z")
+        if len(args) == 2:
+            promote(*args)
+        else:
+            git(tagged_repo, "tag", "-a", *args)
+
+    def stages() -> list[list[str]]:
+        return [version.stages for version in read_history(tagged_repo).versions]
+
+    tag("v1", "prod")
+    tag("v1", "staging")
+    tag("v2", "prod")
+    assert stages() == [["staging"], ["prod"]]
+    tag("v1", "prod")  # a rollback: newest first
+    assert stages() == [["prod", "staging"], []]
+    assert read_history(tagged_repo).versions[0].stage == "prod"
+    tag("model#prod!#4", "model@v1", "-m", "withdraw")  # GTO's withdrawal tag
+    assert stages() == [["staging"], []]

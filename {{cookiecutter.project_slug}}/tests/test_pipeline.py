@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from {{ cookiecutter.package_name }} import evaluate, prepare, train
+from {{ cookiecutter.package_name }} import features as features_module
 from {{ cookiecutter.package_name }}.artifacts import (
     MODEL_PATH,
     ModelVersionWarning,
@@ -17,7 +18,7 @@ from {{ cookiecutter.package_name }}.artifacts import (
     sha256_file,
 )
 from {{ cookiecutter.package_name }}.errors import ModelIntegrityError, PipelineError
-from {{ cookiecutter.package_name }}.features import feature_schema, observed_categories, split_xy
+from {{ cookiecutter.package_name }}.features import feature_schema, split_xy
 
 OUTPUTS = [MODEL_PATH, manifest_path(MODEL_PATH), evaluate.METRICS_PATH, prepare.PREPARED_DIR / "train.parquet"]
 
@@ -60,18 +61,28 @@ def test_the_same_inputs_give_the_same_model(workdir: Path) -> None:
 
 
 @pytest.mark.parametrize("hyperparams", [{}, {"categorical_features": None}], ids=["native", "ordinal"])
-def test_histogram_boosting_trains_the_model_the_whole_pipeline_would(workdir: Path, hyperparams: dict) -> None:
-    # train encodes the table up front and fits the estimator on the matrix: it must not change the model
+def test_histogram_boosting_trains_the_model_the_whole_pipeline_would(
+    workdir: Path, hyperparams: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # train encodes the table up front, in chunks, and fits the estimator on the matrix: the model
+    # must be the one Pipeline.fit makes on the table, even with numbers float32 cannot hold
     edit_params("train", model="hist_gradient_boosting", hyperparams={"max_iter": 20, **hyperparams})
     prepare.main()
+    target = yaml.safe_load(Path("params.yaml").read_text())["data"]["target"]
+    for split in ("train", "test"):  # a predictive int32 column beyond float32's exact integers (2**24)
+        path = prepare.PREPARED_DIR / f"{split}.parquet"
+        frame = pd.read_parquet(path)
+        codes, classes = pd.factorize(frame[target], sort=True)
+        frame["big"] = (50_000_000 + (codes >= len(classes) // 2)).astype("int32")
+        frame.to_parquet(path, index=False)
+    monkeypatch.setattr(features_module, "CHUNK_ROWS", 7)  # many chunks
     train.main()
     loaded = load_model()
     params = yaml.safe_load(Path("params.yaml").read_text())
-    features, labels = split_xy(pd.read_parquet(prepare.PREPARED_DIR / "train.parquet"), params["data"]["target"])
-    schema = feature_schema(features)
-    categories = observed_categories(features, schema)
-    whole = train.build_pipeline(params["train"], loaded.manifest["task"], schema, categories).fit(features, labels)
-    test, _ = split_xy(pd.read_parquet(evaluate.TEST_PATH), params["data"]["target"])
+    features, labels = split_xy(pd.read_parquet(prepare.PREPARED_DIR / "train.parquet"), target)
+    whole = train.build_pipeline(params["train"], loaded.manifest["task"], feature_schema(features))
+    whole.fit(features, labels)  # the encoder learns its categories from the rows, as a plain Pipeline does
+    test, _ = split_xy(pd.read_parquet(evaluate.TEST_PATH), target)
     assert np.array_equal(loaded.model.predict(test), whole.predict(test))
     if hasattr(whole, "predict_proba"):
         assert np.array_equal(loaded.model.predict_proba(test), whole.predict_proba(test))

@@ -145,7 +145,7 @@ def test_model_names_the_release_and_stage_from_git_tags(client: Client, model_c
                     ["tag", "model@v1"], [*identity, "tag", "-a", "model#prod#1", "-m", "Promote"]):  # fmt: skip
         subprocess.run(["git", *command], cwd=root, check=True, capture_output=True)
     described = client.get("/api/model").json()
-    assert (described["version"], described["stage"]) == ("model@v1", "prod")
+    assert (described["version"], described["stage"], described["stages"]) == ("model@v1", "prod", ["prod"])
     assert post(client, {"instances": []}).status_code == 422  # the store loaded the model
     assert client.get("/api/health").json()["model"]["version"] == "model@v1"
 
@@ -157,7 +157,7 @@ def test_outside_git_the_environment_names_the_release(
     monkeypatch.setenv("SERVING_MODEL_VERSION", "model@v7")
     monkeypatch.setenv("SERVING_MODEL_STAGE", "prod")
     described = client.get("/api/model").json()
-    assert (described["version"], described["stage"]) == ("model@v7", "prod")
+    assert (described["version"], described["stage"], described["stages"]) == ("model@v7", "prod", ["prod"])
     assert client.get("/api/health").json()["model"]["version"] == "model@v7"
 
 

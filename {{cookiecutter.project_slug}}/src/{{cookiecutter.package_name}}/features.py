@@ -3,6 +3,7 @@
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
@@ -39,12 +40,33 @@ def feature_schema(features: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def observed_categories(features: pd.DataFrame, schema: list[dict[str, Any]]) -> list[list[Any]]:
-    """Each categorical column's values, sorted, then NaN if it has missing ones: what OrdinalEncoder learns."""
+    """Each categorical column's values, sorted, then NaN if any is missing (None too): what OrdinalEncoder learns."""
     observed = []
     for column in (features[f["name"]] for f in schema if f["kind"] == "category"):
         values = sorted(column.dropna().unique().tolist())
         observed.append([*values, np.nan] if column.isna().any() else values)
     return observed
+
+
+def fitting_rows(features: pd.DataFrame, schema: list[dict[str, Any]]) -> pd.DataFrame:
+    """Enough rows to fit the native encoder given its categories: the first, and a missing value per column.
+
+    A missing value lets each categorical column show the dtype that holds NaN, as in the whole table.
+    """
+    rows = {0}
+    for feature in schema:
+        if feature["kind"] == "category" and feature["nullable"]:
+            rows.add(int(features[feature["name"]].isna().to_numpy().argmax()))
+    return features.iloc[sorted(rows)]
+
+
+def native_dtype(features: pd.DataFrame, schema: list[dict[str, Any]]) -> np.dtype:
+    """The dtype of the native encoder's output: float32, unless a number needs float64 to stay exact."""
+    numbers = [features[f["name"]].dtype for f in schema if f["kind"] == "number"]
+    try:
+        return np.result_type(np.float32, *numbers)  # what the ColumnTransformer's stacking gives
+    except TypeError:  # a pandas extension dtype (nullable integers): keep every value exact
+        return np.dtype(np.float64)
 
 
 def build_preprocessor(
@@ -91,7 +113,7 @@ def native_categorical_mask(schema: list[dict[str, Any]], max_levels: int) -> li
 
 
 def encode_matrix(
-    encoder: ColumnTransformer, features: pd.DataFrame, dtype: type = np.float64, desc: str = "encode"
+    encoder: ColumnTransformer, features: pd.DataFrame, dtype: npt.DTypeLike = np.float64, desc: str = "encode"
 ) -> np.ndarray:
     """`features` through the fitted `encoder`, CHUNK_ROWS at a time, into one matrix of `dtype`.
 

@@ -19,7 +19,9 @@ from .features import (
     build_preprocessor,
     encode_matrix,
     feature_schema,
+    fitting_rows,
     native_categorical_mask,
+    native_dtype,
     observed_categories,
     split_xy,
 )
@@ -78,15 +80,17 @@ def main() -> None:
     del frame  # from here on only the features and labels stay in memory
     task = infer_task(labels, train_params.get("task", "auto"))
     schema = feature_schema(features)
-    pipeline = build_pipeline(train_params, task, schema, observed_categories(features, schema))
+    native = train_params["model"] == NATIVE_MODEL
+    pipeline = build_pipeline(train_params, task, schema, observed_categories(features, schema) if native else None)
     encoder = None
-    if train_params["model"] == NATIVE_MODEL:
+    if native:
         # Given its categories, the native encoder's output does not depend on the rows it is fitted
         # on: encode the table once and free it, then fit on the matrix (the model Pipeline.fit makes).
         # Boosting takes a float64 matrix without a copy, unless it has categorical features: it
-        # copies then whatever it gets, so float32 halves our part.
-        encoder = pipeline.named_steps["features"].fit(features.iloc[:1])
-        dtype = np.float64 if pipeline[-1].get_params()["categorical_features"] is None else np.float32
+        # copies then whatever it gets, so the encoder's own dtype (float32 mostly) is cheaper.
+        encoder = pipeline.named_steps["features"].fit(fitting_rows(features, schema))
+        categorical = pipeline[-1].get_params()["categorical_features"]
+        dtype = np.float64 if categorical is None else native_dtype(features, schema)
         features = encode_matrix(encoder, features, dtype, "train: encode")
         release_unused()  # the table is gone: give its memory back before boosting takes more
         pipeline.set_params(features="passthrough")

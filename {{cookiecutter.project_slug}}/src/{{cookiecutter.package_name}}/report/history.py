@@ -8,10 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..gitops.commands import MODEL_ARTIFACT
+
 MANIFEST = "models/model.json"
 FIELD, RECORD = "\x1f", "\x1e"
 LOG_FORMAT = FIELD.join(["%H", "%an", "%aI", "%s", "%D"]) + RECORD
-STAGE_TAG = re.compile(r"^[^#@]+#(?P<stage>[^#]+)#(?P<number>\d+)$")  # GTO's model#prod#3
+# GTO's stage tags: model#prod#3 assigns a stage, model#prod!#4 withdraws it.
+STAGE_TAG = re.compile(rf"^{MODEL_ARTIFACT}#(?P<stage>[a-z][a-z0-9-]*)(?P<withdrawn>!?)#(?P<number>\d+)$")
 
 
 @dataclass
@@ -26,7 +29,7 @@ class Version:
     tags: list[str]
     manifest: dict[str, Any]
     params_changed: dict[str, tuple[Any, Any]] = field(default_factory=dict)
-    stages: list[str] = field(default_factory=list)  # the stages it holds now (see assign_stages)
+    stages: list[str] = field(default_factory=list)  # the stages it holds now, newest promotion first
 
     @property
     def label(self) -> str:
@@ -36,8 +39,8 @@ class Version:
 
     @property
     def stage(self) -> str | None:
-        """The stages this version holds now, comma-separated (`prod`), or None."""
-        return ", ".join(self.stages) or None
+        """The stage of its newest promotion that still holds (`prod`), or None."""
+        return self.stages[0] if self.stages else None
 
 
 @dataclass
@@ -81,23 +84,35 @@ def read_history(root: Path) -> History:
                 params_changed=changed_params(previous, manifest) if previous else {},
             )
         )
-    assign_stages(versions)
+    assign_stages(versions, stage_tags(root))
     return History(versions, "shallow" if shallow else "ok")
 
 
-def assign_stages(versions: list[Version]) -> None:
-    """Give each stage to the version of its latest promotion (the highest N of `model#<stage>#N`).
+def stage_tags(root: Path) -> list[str]:
+    """The model's stage tags, oldest first: by creation time, then by their number."""
+    refs = git(root, "for-each-ref", "--format=%(creatordate:unix) %(refname:strip=2)", f"refs/tags/{MODEL_ARTIFACT}#*")
+    tags = []
+    for when, _, name in (line.partition(" ") for line in refs.stdout.splitlines()):
+        if match := STAGE_TAG.match(name):
+            tags.append((int(when), int(match["number"]), name))
+    return [name for *_, name in sorted(tags)]
 
-    Promoting v3 to prod moves prod from the version that held it: like GTO, the older stage
-    tags stay in git as the record of past promotions.
+
+def assign_stages(versions: list[Version], tags: list[str]) -> None:
+    """Give each stage to the version its newest tag names, or to none if that tag withdraws it.
+
+    Promoting v4 to prod moves prod from the version that held it; as in GTO, the older tags stay
+    in git as the record of past promotions.
     """
-    latest: dict[str, tuple[int, Version]] = {}
-    for version in versions:
-        for match in filter(None, map(STAGE_TAG.match, version.tags)):
-            if int(match["number"]) > latest.get(match["stage"], (0, version))[0]:
-                latest[match["stage"]] = (int(match["number"]), version)
-    for stage, (_, version) in sorted(latest.items()):
-        version.stages.append(stage)
+    version_of = {tag: version for version in versions for tag in version.tags}
+    holders: dict[str, Version | None] = {}
+    for tag in tags:  # oldest first, each re-inserted last: the dict ends in promotion order
+        match = STAGE_TAG.match(tag)
+        holders.pop(match["stage"], None)
+        holders[match["stage"]] = None if match["withdrawn"] else version_of.get(tag)
+    for stage, version in reversed(holders.items()):
+        if version is not None:
+            version.stages.append(stage)
 
 
 def read_blobs(root: Path, objects: list[str]) -> list[dict[str, Any] | None]:

@@ -92,7 +92,7 @@ def model_card(root: Path, manifest: dict | None, profile: dict | None, history:
             [
                 [
                     current.label if committed and current else "uncommitted",
-                    (current.stage if committed and current else None) or "",
+                    ", ".join(current.stages) if committed and current else "",
                     short(manifest.get("sha256")),
                     short(manifest.get("git_commit")),
                     manifest.get("versions", {}).get("scikit-learn"),
@@ -300,7 +300,7 @@ def version_row(version: Version, metric_names: list[str]) -> list[Any]:
     changed = "; ".join(f"`{key}`: {old} → {new}" for key, (old, new) in version.params_changed.items())
     return [
         f"**{version.label}**",
-        version.stage or "",
+        ", ".join(version.stages),
         version.date[:10],
         version.author,
         version.message,

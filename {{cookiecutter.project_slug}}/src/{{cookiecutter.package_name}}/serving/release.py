@@ -14,14 +14,20 @@ from ..errors import run_stage
 from ..report.history import read_history
 
 
-def release_of(manifest: dict[str, Any], root: Path) -> dict[str, str | None]:
-    """{"version": "model@v3" (or the sha256 prefix when nothing names it), "stage": "prod" or None}."""
+def release_of(manifest: dict[str, Any], root: Path) -> dict[str, Any]:
+    """The model's version (model@v3, or its sha256 prefix when nothing names it) and stages.
+
+    `stages` lists every stage it holds, newest promotion first (["prod", "staging"]); `stage` is
+    the first of them, or None.
+    """
     for version in reversed(read_history(root).versions):
         if version.manifest.get("sha256") == manifest["sha256"]:
-            return {"version": version.label, "stage": version.stage}
+            return {"version": version.label, "stage": version.stage, "stages": version.stages}
+    stage = os.environ.get("SERVING_MODEL_STAGE") or None
     return {
         "version": os.environ.get("SERVING_MODEL_VERSION") or manifest.get("version") or manifest["sha256"][:12],
-        "stage": os.environ.get("SERVING_MODEL_STAGE") or None,
+        "stage": stage,
+        "stages": [stage] if stage else [],
     }
 
 
