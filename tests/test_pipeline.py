@@ -109,6 +109,24 @@ def test_a_csv_regression_target_is_inferred(bake: Callable[..., Project]) -> No
     assert "r2" in project.json("metrics/metrics.json")
 
 
+def test_a_data_file_that_prepare_does_not_depend_on_is_refused(bake: Callable[..., Project]) -> None:
+    project = bake(dataset="wine")
+    repro(project)
+    before = digests(project)
+    (project.path / "data" / "raw").mkdir()
+    churn_frame(600, seed=3, missing=0.0).to_csv(project.path / "data" / "raw" / "own.csv", index=False)
+    project.set_params("data", path="data/raw/own.csv", target="churned")
+    result = project.dvc("repro", check=False)
+    assert result.returncode != 0
+    assert "error: data.path data/raw/own.csv is not a dependency of the prepare stage" in result.stderr
+    assert digests(project) == before
+    dvc_file = project.path / "dvc.yaml"
+    dvc_file.write_text(dvc_file.read_text().replace("    deps:\n", "    deps:\n      - ${data.path}\n", 1))
+    assert repro(project) == ["prepare", "train", "evaluate"]
+    churn_frame(700, seed=4, missing=0.0).to_csv(project.path / "data" / "raw" / "own.csv", index=False)
+    assert repro(project)[0] == "prepare"
+
+
 @pytest.fixture(scope="module")
 def trained_csv(bake_shared: Callable[..., Project]) -> Project:
     """A csv project trained once; bad-data tests restore its data after each case."""

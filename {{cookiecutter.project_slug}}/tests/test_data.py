@@ -7,7 +7,8 @@ import pytest
 
 from {{ cookiecutter.package_name }}.data import load_dataset, read_table, validate
 from {{ cookiecutter.package_name }}.dtypes import compact
-from {{ cookiecutter.package_name }}.errors import DataError
+from {{ cookiecutter.package_name }}.errors import DataError, PipelineError
+from {{ cookiecutter.package_name }}.prepare import check_tracked
 
 
 def frame(**columns: list) -> pd.DataFrame:
@@ -96,3 +97,13 @@ def test_compact_stores_small_dtypes_and_leaves_the_target() -> None:
     assert compacted.dtypes.astype(str).drop("y").to_dict() == {"n": "int16", "f": "float32", "t": "category"}
     assert compacted["y"].dtype == data["y"].dtype and compacted["t"].isna().tolist() == [False, True, False]
     assert compact(data, "y", float32=False)["f"].dtype == "float64"
+
+
+def test_a_data_file_outside_the_prepare_deps_is_refused(tmp_path: Path) -> None:
+    dvc_file = tmp_path / "dvc.yaml"
+    dvc_file.write_text("stages:\n  prepare:\n    deps:\n      - src/data.py\n")
+    with pytest.raises(PipelineError, match=r"data\.path data/raw/own\.csv is not a dependency of the prepare stage"):
+        check_tracked("data/raw/own.csv", dvc_file)
+    for dep in ("${data.path}", "data/raw/own.csv", "data/raw"):
+        dvc_file.write_text(f"stages:\n  prepare:\n    deps:\n      - {dep}\n")
+        check_tracked("data/raw/own.csv", dvc_file)

@@ -3,18 +3,35 @@
 from pathlib import Path
 
 import pandas as pd
+import yaml
 from sklearn.model_selection import train_test_split
 
 from .atomic import atomic_path, write_json
 from .data import load_dataset
 from .dtypes import compact
-from .errors import DataError, run_stage
+from .errors import DataError, PipelineError, run_stage
 from .models import infer_task
 from .params import load_params
 from .profile import profile
 
 PREPARED_DIR = Path("data/prepared")
 PROFILE_PATH = Path("reports/data_profile.json")
+DVC_FILE = Path("dvc.yaml")
+
+
+def check_tracked(data_path: str | None, dvc_file: Path = DVC_FILE) -> None:
+    """Refuse a data file that is not a dependency of this stage: `dvc repro` would not see it change."""
+    if not data_path or not dvc_file.is_file():
+        return
+    stage = (yaml.safe_load(dvc_file.read_text()).get("stages") or {}).get("prepare") or {}
+    deps = stage.get("deps") or []
+    path = Path(data_path)
+    if "${data.path}" in deps or any(Path(dep) in (path, *path.parents) for dep in deps):
+        return
+    raise PipelineError(
+        f"data.path {data_path} is not a dependency of the prepare stage, so dvc repro would not see it change: "
+        "add '- ${data.path}' to stages.prepare.deps in dvc.yaml"
+    )
 
 
 def split(frame: pd.DataFrame, target: str, test_size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -39,6 +56,7 @@ def main() -> None:
     """Validate everything first: nothing is written unless the data is usable."""
     params = load_params()
     target = params["data"]["target"]
+    check_tracked(params["data"].get("path"))
     frame = compact(load_dataset(params["data"]), target, params["prepare"].get("float32", True))
     data_profile = profile(frame, target)
     train, test = split(frame, target, params["prepare"]["split"], params["prepare"]["seed"])
