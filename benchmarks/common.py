@@ -59,8 +59,10 @@ class Runner:
             "GIT_COMMITTER_EMAIL": "bench@example.com",
         }
 
-    def __call__(self, *command: str) -> None:
-        subprocess.run(command, cwd=self.project, env=self.env, check=True, capture_output=True)
+    def __call__(self, *command: str) -> str:
+        """Run `command` in the project; return what it printed."""
+        result = subprocess.run(command, cwd=self.project, env=self.env, check=True, capture_output=True, text=True)
+        return result.stdout
 
 
 def write_figures(name: str, figures: dict, table: str) -> None:
