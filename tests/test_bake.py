@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 import tomllib
@@ -54,7 +55,7 @@ def test_ruff_passes_on_the_baked_code(project: Project) -> None:
 
 def test_the_baked_projects_own_tests_pass(project: Project) -> None:
     result = project.run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider")
-    assert " passed" in result.stdout and "failed" not in result.stdout
+    assert re.search(r"\b\d+ passed\b", result.stdout)  # and none failed: run() fails on pytest's exit code
 
 
 def test_answers_reach_the_files(project: Project) -> None:
