@@ -107,3 +107,29 @@ def test_a_data_file_outside_the_prepare_deps_is_refused(tmp_path: Path) -> None
     for dep in ("${data.path}", "data/raw/own.csv", "data/raw"):
         dvc_file.write_text(f"stages:\n  prepare:\n    deps:\n      - {dep}\n")
         check_tracked("data/raw/own.csv", dvc_file)
+
+
+def test_a_semicolon_csv_with_decimal_commas_is_read_with_its_options(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("x;y\n1,5;a\n2,25;b\n3,0;a\n4,75;b\n")
+    with pytest.raises(DataError, match=r"the file looks separated by ';', so set data\.sep: ';'"):
+        load_dataset({"path": str(path), "target": "y", "categorical": []})
+    with pytest.raises(DataError, match=r"column 'x' holds numbers with a decimal comma .* set data\.decimal: ','"):
+        load_dataset({"path": str(path), "sep": ";", "target": "y", "categorical": []})
+    loaded = load_dataset({"path": str(path), "sep": ";", "decimal": ",", "target": "y", "categorical": []})
+    assert loaded["x"].tolist() == [1.5, 2.25, 3.0, 4.75]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"sep": ";;"}, r"data\.sep must be one character, such as ',', ';' or '\\t' \(a tab\), not ';;'"),
+        ({"decimal": ""}, r"data\.decimal must be one character, such as '\.' or ',', not ''"),
+        ({"sep": ",", "decimal": ","}, r"data\.sep and data\.decimal are both ','"),
+    ],
+)
+def test_bad_csv_options_are_named(tmp_path: Path, options: dict, message: str) -> None:
+    path = tmp_path / "data.csv"
+    frame().to_csv(path, index=False)
+    with pytest.raises(DataError, match=message):
+        load_dataset({"path": str(path), "target": "y", "categorical": [], **options})

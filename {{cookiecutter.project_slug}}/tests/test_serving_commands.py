@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from django.core.management import CommandError, call_command
@@ -30,14 +31,17 @@ def test_register_model_refuses_a_tampered_model(model_copy: Path) -> None:
     assert not ModelVersion.objects.exists()
 
 
-def test_predict_file_scores_every_row(model_copy: Path, trained: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("csv", [{"sep": ",", "decimal": "."}, {"sep": ";", "decimal": ","}])
+def test_predict_file_scores_every_row(model_copy: Path, trained: Path, tmp_path: Path, csv: dict) -> None:
     manifest = json.loads(model_copy.with_suffix(".json").read_text())
     test = pd.read_parquet(trained / "data" / "prepared" / "test.parquet").drop(columns=manifest["target"])
     source, scored = tmp_path / "in.csv", tmp_path / "out.csv"
-    test.to_csv(source, index=False)
-    call_command("predict_file", str(source), str(scored))
-    result = pd.read_csv(scored)
+    test.to_csv(source, index=False, **csv)
+    call_command("predict_file", str(source), str(scored), f"--sep={csv['sep']}", f"--decimal={csv['decimal']}")
+    result = pd.read_csv(scored, **csv)
     assert len(result) == len(test) and "prediction" in result
+    numbers = [f["name"] for f in manifest["features"] if f["kind"] == "number"]
+    assert np.allclose(result[numbers].to_numpy(float), test[numbers].to_numpy(float), equal_nan=True)
     if manifest["task"] == "classification":
         assert {f"probability_{c}" for c in manifest["classes"]} <= set(result.columns)
 

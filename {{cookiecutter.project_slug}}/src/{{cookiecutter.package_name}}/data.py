@@ -17,6 +17,8 @@ BUNDLED = {
 }
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".zip": "zip", ".xz": "xz", ".zst": "zstd"}
+SEPARATORS = (";", "\t", "|", ",")
+CSV_EXAMPLES = {"sep": "',', ';' or '\\t' (a tab)", "decimal": "'.' or ','"}
 # A text column is "numeric with junk" when at least this share of its values are numbers.
 NUMERIC_SHARE = 0.9
 
@@ -24,12 +26,24 @@ NUMERIC_SHARE = 0.9
 def load_dataset(data_params: dict[str, Any]) -> pd.DataFrame:
     """Return the raw data named by params.yaml's `data` section, validated."""
     if data_params.get("path"):
-        frame = read_table(Path(data_params["path"]))
+        options = csv_options(data_params.get("sep", ","), data_params.get("decimal", "."))
+        frame = read_table(Path(data_params["path"]), options)
     else:
         frame = load_bundled(data_params.get("dataset"), data_params["target"])
     categorical = data_params.get("categorical") or []
     validate(frame, data_params["target"], categorical)
     return as_categories(frame, categorical)
+
+
+def csv_options(sep: Any = ",", decimal: Any = ".", prefix: str = "data.") -> dict[str, str]:
+    """pandas' `sep` and `decimal` for reading a CSV, checked: one character each, and not the same one."""
+    options = {"sep": sep, "decimal": decimal}
+    for name, value in options.items():
+        if not isinstance(value, str) or len(value) != 1:
+            raise DataError(f"{prefix}{name} must be one character, such as {CSV_EXAMPLES[name]}, not {value!r}")
+    if sep == decimal:
+        raise DataError(f"{prefix}sep and {prefix}decimal are both {sep!r}: a number's decimal mark would split it")
+    return options
 
 
 def load_bundled(name: str | None, target: str) -> pd.DataFrame:
@@ -43,8 +57,8 @@ def load_bundled(name: str | None, target: str) -> pd.DataFrame:
     return bunch.data.assign(**{target: labels})
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """Read a CSV or Parquet file, turning every way it can be unreadable into one DataError."""
+def read_table(path: Path, options: dict[str, str] | None = None) -> pd.DataFrame:
+    """Read a CSV (with csv_options) or Parquet file; every way it can be unreadable is one DataError."""
     if not path.is_file():
         raise DataError(f"data file not found: {path} (set data.path in params.yaml)")
     if path.stat().st_size == 0:
@@ -52,7 +66,7 @@ def read_table(path: Path) -> pd.DataFrame:
     try:
         if path.suffix.lower() in PARQUET_SUFFIXES:
             return read_parquet(path)
-        return read_csv(path)
+        return read_csv(path, options or csv_options())
     except pd.errors.EmptyDataError:
         raise DataError(f"data file has no columns: {path}") from None
     except (ValueError, UnicodeDecodeError, OSError) as exc:  # ParserError and pyarrow errors are ValueErrors
@@ -60,11 +74,11 @@ def read_table(path: Path) -> pd.DataFrame:
         raise DataError(f"cannot parse {path}: {reason}") from None
 
 
-def read_csv(path: Path) -> pd.DataFrame:
+def read_csv(path: Path, options: dict[str, str]) -> pd.DataFrame:
     """Read a CSV (compressed or not) in one pass, with progress by bytes read: its row count is unknown."""
     compression = COMPRESSION.get(path.suffix.lower())
     with path.open("rb") as handle, progress(path.stat().st_size, f"prepare: read {path.name}", unit="B") as bar:
-        return pd.read_csv(ProgressReader(handle, bar), compression=compression)
+        return pd.read_csv(ProgressReader(handle, bar), compression=compression, **options)
 
 
 class ProgressReader:
@@ -88,7 +102,9 @@ def validate(frame: pd.DataFrame, target: str, categorical: list[str]) -> None:
         raise DataError("the data has no rows")
     if target not in frame.columns:
         columns = ", ".join(map(str, frame.columns))
-        raise DataError(f"target column {target!r} not found (set data.target); columns are: {columns}")
+        raise DataError(
+            f"target column {target!r} not found (set data.target); columns are: {columns}{separator_hint(frame)}"
+        )
     if len(frame.columns) < 2:
         raise DataError(f"the data has no feature columns besides the target {target!r}")
     missing = frame[target].isna()
@@ -106,14 +122,24 @@ def validate(frame: pd.DataFrame, target: str, categorical: list[str]) -> None:
             check_numeric_text(frame[column])
 
 
+def separator_hint(frame: pd.DataFrame) -> str:
+    """When a CSV came out as one column whose name holds a separator, say which data.sep to set."""
+    found = [sep for sep in SEPARATORS if len(frame.columns) == 1 and sep in str(frame.columns[0])]
+    return f" (one column: the file looks separated by {found[0]!r}, so set data.sep: {found[0]!r})" if found else ""
+
+
 def check_numeric_text(column: pd.Series) -> None:
     """Reject a text column whose values are nearly all numbers: the rest are junk, not categories."""
     if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
         return
     counts = column.value_counts()  # each distinct value once: fast on millions of rows
     counts = counts[counts > 0]  # a categorical column also lists categories no row uses
-    junk = pd.to_numeric(counts.index.to_series(), errors="coerce").isna().to_numpy()
-    if counts.empty or not junk.any() or counts[~junk].sum() / counts.sum() < NUMERIC_SHARE:
+    values = counts.index.to_series().astype(str)
+    junk = pd.to_numeric(values, errors="coerce").isna().to_numpy()
+    if counts.empty or not junk.any():
+        return
+    if counts[~junk].sum() / counts.sum() < NUMERIC_SHARE:
+        check_decimal_comma(column.name, values, counts)
         return
     is_junk = column.isin(counts.index[junk])
     example = column[is_junk].iloc[0]
@@ -121,6 +147,17 @@ def check_numeric_text(column: pd.Series) -> None:
         f"column {column.name!r} is numeric but has {is_junk.sum()} non-numeric values "
         f"(first: {example!r} at data row {first_row(is_junk)}); fix them or list the column in data.categorical"
     )
+
+
+def check_decimal_comma(name: Any, values: pd.Series, counts: pd.Series) -> None:
+    """Reject numbers written with a decimal comma (1,5): taken for categories, they would mislead the model."""
+    commas = values.str.contains(",", regex=False).to_numpy()
+    numbers = pd.to_numeric(values.str.replace(",", ".", regex=False), errors="coerce").notna().to_numpy()
+    if commas.any() and counts[numbers].sum() / counts.sum() >= NUMERIC_SHARE:
+        raise DataError(
+            f"column {name!r} holds numbers with a decimal comma (e.g. {values[commas].iloc[0]!r}): "
+            "set data.decimal: ',' in params.yaml, or list the column in data.categorical"
+        )
 
 
 def as_categories(frame: pd.DataFrame, categorical: list[str]) -> pd.DataFrame:

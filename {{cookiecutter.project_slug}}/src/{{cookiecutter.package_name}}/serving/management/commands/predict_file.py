@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from pydantic import ValidationError
 
 from ....atomic import atomic_path
-from ....data import read_table
+from ....data import csv_options, read_table
 from ....errors import DataError
 from ...model_store import ModelUnavailable, store
 from ...predictor import predict
@@ -32,11 +32,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("input", type=Path)
         parser.add_argument("output", type=Path)
+        parser.add_argument("--sep", default=",", help="the CSV files' column separator (default: ',')")
+        parser.add_argument("--decimal", default=".", help="the CSV files' decimal mark (default: '.')")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             served = store.get()
-            frame = read_table(options["input"])
+            csv = csv_options(options["sep"], options["decimal"], prefix="--")
+            frame = read_table(options["input"], csv)
         except (ModelUnavailable, DataError) as exc:
             raise CommandError(str(exc)) from None
         names = [feature["name"] for feature in served.loaded.manifest["features"]]
@@ -69,5 +72,5 @@ class Command(BaseCommand):
             classes = served.loaded.manifest["classes"]
             scored = scored.join(pd.DataFrame(probabilities, columns=[f"probability_{c}" for c in classes]))
         with atomic_path(options["output"]) as tmp:
-            scored.to_csv(tmp, index=False)
+            scored.to_csv(tmp, index=False, **csv)
         self.stdout.write(f"scored {len(scored)} rows into {options['output']}")
