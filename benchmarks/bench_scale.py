@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +44,7 @@ class Run:
     backend: str
     categories: str  # native (the default) or numbers (categorical_features: null)
     search: bool
-    stages: tuple[str, ...] = field(default=("train",))
+    stages: tuple[str, ...] = ("train",)
 
     def train_params(self) -> dict:
         hyperparams = HYPERPARAMS | (LEAN if self.categories == "numbers" else {})

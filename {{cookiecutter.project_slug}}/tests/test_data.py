@@ -99,32 +99,65 @@ def test_compact_stores_small_dtypes_and_leaves_the_target() -> None:
     assert compact(data, "y", float32=False)["f"].dtype == "float64"
 
 
-def test_a_data_file_outside_the_prepare_deps_is_refused(tmp_path: Path) -> None:
+def test_a_data_file_outside_the_prepare_deps_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    (tmp_path / "data" / "raw" / "own.csv").write_text("x,y\n1,a\n")
     dvc_file = tmp_path / "dvc.yaml"
-    dvc_file.write_text("stages:\n  prepare:\n    deps:\n      - src/data.py\n")
-    with pytest.raises(PipelineError, match=r"data\.path data/raw/own\.csv is not a dependency of the prepare stage"):
-        check_tracked("data/raw/own.csv", dvc_file)
-    for dep in ("${data.path}", "data/raw/own.csv", "data/raw"):
+    for dep in ("src/data.py", "data/raw2", "data/raw/other.csv"):
+        dvc_file.write_text(f"stages:\n  prepare:\n    deps:\n      - {dep}\n")
+        for path in ("data/raw/own.csv", "./data/raw/own.csv", str(tmp_path / "data" / "raw" / "own.csv")):
+            with pytest.raises(PipelineError, match=r"data\.path .*own\.csv is not a dependency of the prepare stage"):
+                check_tracked(path, dvc_file)
+    for dep in ("${data.path}", "data/raw/own.csv", "./data/raw", "data"):
         dvc_file.write_text(f"stages:\n  prepare:\n    deps:\n      - {dep}\n")
         check_tracked("data/raw/own.csv", dvc_file)
+    for text in ("", "stages:\n  train:\n    cmd: x\n"):  # no pipeline to compare with: nothing to refuse
+        dvc_file.write_text(text)
+        check_tracked("data/raw/own.csv", dvc_file)
+    check_tracked("data/raw/missing.csv", dvc_file)  # load_dataset names a missing file
 
 
 def test_a_semicolon_csv_with_decimal_commas_is_read_with_its_options(tmp_path: Path) -> None:
     path = tmp_path / "export.csv"
     path.write_text("x;y\n1,5;a\n2,25;b\n3,0;a\n4,75;b\n")
-    with pytest.raises(DataError, match=r"the file looks separated by ';', so set data\.sep: ';'"):
+    with pytest.raises(DataError, match=r'the file looks separated by ";": set data\.sep: ";"'):
         load_dataset({"path": str(path), "target": "y", "categorical": []})
-    with pytest.raises(DataError, match=r"column 'x' holds numbers with a decimal comma .* set data\.decimal: ','"):
+    with pytest.raises(DataError, match=r'column \'x\' holds numbers written with commas .* set data\.decimal: ","; '):
         load_dataset({"path": str(path), "sep": ";", "target": "y", "categorical": []})
     loaded = load_dataset({"path": str(path), "sep": ";", "decimal": ",", "target": "y", "categorical": []})
     assert loaded["x"].tolist() == [1.5, 2.25, 3.0, 4.75]
 
 
+def test_a_header_in_another_separator_is_named_when_the_rows_do_not_parse(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("a\tb\ty\n1\t2\tx\n3\t4,5,6\tz\n")
+    with pytest.raises(DataError, match=r'cannot parse .* the file looks separated by "\\t": set data\.sep: "\\t"'):
+        load_dataset({"path": str(path), "target": "y", "categorical": []})
+
+
+def test_decimal_comma_numbers_with_junk_are_junk(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("x;y\n" + "".join(f"{i},5;{'ab'[i % 2]}\n" for i in range(30)) + "?;a\n")
+    with pytest.raises(DataError, match=r"column 'x' is numeric but has 1 non-numeric values \(first: '\?'"):
+        load_dataset({"path": str(path), "sep": ";", "decimal": ",", "target": "y", "categorical": []})
+
+
+def test_comma_lists_and_parquet_text_stay_categories(tmp_path: Path) -> None:
+    lists = pd.DataFrame({"x": ["1,2,3", "4,5,6", "7,8,9", "1,5,9"], "y": ["a", "b", "a", "b"]})
+    lists.to_csv(tmp_path / "lists.csv", index=False)
+    assert load_dataset({"path": str(tmp_path / "lists.csv"), "target": "y", "categorical": []})["x"].nunique() == 4
+    commas = pd.DataFrame({"x": pd.Categorical(["1,5", "2,5", "3,5", "4,5"]), "y": ["a", "b", "a", "b"]})
+    commas.to_parquet(tmp_path / "commas.parquet")
+    loaded = load_dataset({"path": str(tmp_path / "commas.parquet"), "target": "y", "categorical": []})
+    assert loaded["x"].tolist() == ["1,5", "2,5", "3,5", "4,5"]
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"sep": ";;"}, r"data\.sep must be one character, such as ',', ';' or '\\t' \(a tab\), not ';;'"),
-        ({"decimal": ""}, r"data\.decimal must be one character, such as '\.' or ',', not ''"),
+        ({"sep": ";;"}, r'data\.sep must be one character, such as ",", ";" or "\\t" \(a tab\), not \';;\''),
+        ({"decimal": ""}, r'data\.decimal must be one character, such as "\." or ",", not \'\''),
         ({"sep": ",", "decimal": ","}, r"data\.sep and data\.decimal are both ','"),
     ],
 )

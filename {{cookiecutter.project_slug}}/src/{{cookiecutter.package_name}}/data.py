@@ -1,5 +1,6 @@
 """Load the raw data (a bundled scikit-learn set or a CSV/Parquet file) and validate it."""
 
+import json
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -17,21 +18,25 @@ BUNDLED = {
 }
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".zip": "zip", ".xz": "xz", ".zst": "zstd"}
+# Column separators a CSV's header may show when data.sep is another one.
 SEPARATORS = (";", "\t", "|", ",")
-CSV_EXAMPLES = {"sep": "',', ';' or '\\t' (a tab)", "decimal": "'.' or ','"}
+CSV_EXAMPLES = {"sep": '",", ";" or "\\t" (a tab)', "decimal": '"." or ","'}
 # A text column is "numeric with junk" when at least this share of its values are numbers.
 NUMERIC_SHARE = 0.9
 
 
 def load_dataset(data_params: dict[str, Any]) -> pd.DataFrame:
     """Return the raw data named by params.yaml's `data` section, validated."""
+    csv = None
     if data_params.get("path"):
-        options = csv_options(data_params.get("sep", ","), data_params.get("decimal", "."))
-        frame = read_table(Path(data_params["path"]), options)
+        path = Path(data_params["path"])
+        if path.suffix.lower() not in PARQUET_SUFFIXES:
+            csv = csv_options(data_params.get("sep", ","), data_params.get("decimal", "."))
+        frame = read_table(path, csv)
     else:
         frame = load_bundled(data_params.get("dataset"), data_params["target"])
     categorical = data_params.get("categorical") or []
-    validate(frame, data_params["target"], categorical)
+    validate(frame, data_params["target"], categorical, csv)
     return as_categories(frame, categorical)
 
 
@@ -57,28 +62,36 @@ def load_bundled(name: str | None, target: str) -> pd.DataFrame:
     return bunch.data.assign(**{target: labels})
 
 
-def read_table(path: Path, options: dict[str, str] | None = None) -> pd.DataFrame:
-    """Read a CSV (with csv_options) or Parquet file; every way it can be unreadable is one DataError."""
+def read_table(path: Path, csv: dict[str, str] | None = None) -> pd.DataFrame:
+    """Read a CSV (with `csv`, csv_options) or Parquet file; every way it can be unreadable is one DataError."""
     if not path.is_file():
         raise DataError(f"data file not found: {path} (set data.path in params.yaml)")
     if path.stat().st_size == 0:
         raise DataError(f"data file is empty: {path}")
+    parquet, csv = path.suffix.lower() in PARQUET_SUFFIXES, csv or csv_options()
     try:
-        if path.suffix.lower() in PARQUET_SUFFIXES:
-            return read_parquet(path)
-        return read_csv(path, options or csv_options())
+        return read_parquet(path) if parquet else read_csv(path, csv)
     except pd.errors.EmptyDataError:
         raise DataError(f"data file has no columns: {path}") from None
     except (ValueError, UnicodeDecodeError, OSError) as exc:  # ParserError and pyarrow errors are ValueErrors
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"cannot parse {path}: {reason}") from None
+        hint = "" if parquet else separator_hint(csv_header(path, csv), csv["sep"])
+        raise DataError(f"cannot parse {path}: {reason}{hint}") from None
 
 
-def read_csv(path: Path, options: dict[str, str]) -> pd.DataFrame:
+def csv_header(path: Path, csv: dict[str, str]) -> pd.Index:
+    """The column names in a CSV's header line alone, or none when even that line does not parse."""
+    try:
+        return pd.read_csv(path, nrows=0, compression=COMPRESSION.get(path.suffix.lower()), **csv).columns
+    except (ValueError, UnicodeDecodeError, OSError):
+        return pd.Index([])
+
+
+def read_csv(path: Path, csv: dict[str, str]) -> pd.DataFrame:
     """Read a CSV (compressed or not) in one pass, with progress by bytes read: its row count is unknown."""
     compression = COMPRESSION.get(path.suffix.lower())
     with path.open("rb") as handle, progress(path.stat().st_size, f"prepare: read {path.name}", unit="B") as bar:
-        return pd.read_csv(ProgressReader(handle, bar), compression=compression, **options)
+        return pd.read_csv(ProgressReader(handle, bar), compression=compression, **csv)
 
 
 class ProgressReader:
@@ -96,15 +109,14 @@ class ProgressReader:
         return getattr(self.handle, name)
 
 
-def validate(frame: pd.DataFrame, target: str, categorical: list[str]) -> None:
-    """Raise DataError naming the column when the data cannot train a model."""
+def validate(frame: pd.DataFrame, target: str, categorical: list[str], csv: dict[str, str] | None = None) -> None:
+    """Raise DataError naming the column when the data cannot train a model (`csv`: how a CSV was read)."""
     if frame.empty:
         raise DataError("the data has no rows")
     if target not in frame.columns:
         columns = ", ".join(map(str, frame.columns))
-        raise DataError(
-            f"target column {target!r} not found (set data.target); columns are: {columns}{separator_hint(frame)}"
-        )
+        hint = separator_hint(frame.columns, csv["sep"]) if csv else ""
+        raise DataError(f"target column {target!r} not found (set data.target); columns are: {columns}{hint}")
     if len(frame.columns) < 2:
         raise DataError(f"the data has no feature columns besides the target {target!r}")
     missing = frame[target].isna()
@@ -119,27 +131,33 @@ def validate(frame: pd.DataFrame, target: str, categorical: list[str]) -> None:
         raise DataError(f"data.categorical names columns that do not exist: {', '.join(unknown)}")
     for column in frame.columns.drop(target):
         if column not in categorical:
-            check_numeric_text(frame[column])
+            check_numeric_text(frame[column], csv)
 
 
-def separator_hint(frame: pd.DataFrame) -> str:
-    """When a CSV came out as one column whose name holds a separator, say which data.sep to set."""
-    found = [sep for sep in SEPARATORS if len(frame.columns) == 1 and sep in str(frame.columns[0])]
-    return f" (one column: the file looks separated by {found[0]!r}, so set data.sep: {found[0]!r})" if found else ""
+def separator_hint(columns: pd.Index, sep: str) -> str:
+    """When a CSV's header is one column holding another separator than `sep`, name the data.sep to set."""
+    found = [other for other in SEPARATORS if other != sep and len(columns) == 1 and other in str(columns[0])]
+    if not found:
+        return ""
+    quoted = json.dumps(found[0])  # as YAML reads it: "\t" is a tab
+    return f" (one column: the file looks separated by {quoted}: set data.sep: {quoted})"
 
 
-def check_numeric_text(column: pd.Series) -> None:
+def check_numeric_text(column: pd.Series, csv: dict[str, str] | None = None) -> None:
     """Reject a text column whose values are nearly all numbers: the rest are junk, not categories."""
     if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
         return
     counts = column.value_counts()  # each distinct value once: fast on millions of rows
     counts = counts[counts > 0]  # a categorical column also lists categories no row uses
     values = counts.index.to_series().astype(str)
-    junk = pd.to_numeric(values, errors="coerce").isna().to_numpy()
+    decimal = csv["decimal"] if csv else "."
+    # With a decimal comma and junk in the column, pandas leaves its numbers as text ("1,5").
+    junk = pd.to_numeric(values.str.replace(decimal, ".", regex=False), errors="coerce").isna().to_numpy()
     if counts.empty or not junk.any():
         return
     if counts[~junk].sum() / counts.sum() < NUMERIC_SHARE:
-        check_decimal_comma(column.name, values, counts)
+        if csv and decimal == ".":
+            check_comma_numbers(column.name, values, counts, csv["sep"])
         return
     is_junk = column.isin(counts.index[junk])
     example = column[is_junk].iloc[0]
@@ -149,15 +167,18 @@ def check_numeric_text(column: pd.Series) -> None:
     )
 
 
-def check_decimal_comma(name: Any, values: pd.Series, counts: pd.Series) -> None:
-    """Reject numbers written with a decimal comma (1,5): taken for categories, they would mislead the model."""
+def check_comma_numbers(name: Any, values: pd.Series, counts: pd.Series, sep: str) -> None:
+    """Reject a CSV's numbers written with commas (1,5 or 1,234): taken for categories, they would mislead the model."""
     commas = values.str.contains(",", regex=False).to_numpy()
     numbers = pd.to_numeric(values.str.replace(",", ".", regex=False), errors="coerce").notna().to_numpy()
-    if commas.any() and counts[numbers].sum() / counts.sum() >= NUMERIC_SHARE:
-        raise DataError(
-            f"column {name!r} holds numbers with a decimal comma (e.g. {values[commas].iloc[0]!r}): "
-            "set data.decimal: ',' in params.yaml, or list the column in data.categorical"
-        )
+    if not commas.any() or counts[numbers].sum() / counts.sum() < NUMERIC_SHARE:
+        return
+    other_sep = ' with another data.sep, such as ";"' if sep == "," else ""
+    raise DataError(
+        f"column {name!r} holds numbers written with commas (e.g. {values[commas].iloc[0]!r}): for a decimal comma "
+        f'set data.decimal: ","{other_sep}; for thousands separators save the file without them; '
+        "or list the column in data.categorical"
+    )
 
 
 def as_categories(frame: pd.DataFrame, categorical: list[str]) -> pd.DataFrame:

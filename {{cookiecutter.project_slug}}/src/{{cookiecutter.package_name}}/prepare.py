@@ -21,12 +21,14 @@ DVC_FILE = Path("dvc.yaml")
 
 def check_tracked(data_path: str | None, dvc_file: Path = DVC_FILE) -> None:
     """Refuse a data file that is not a dependency of this stage: `dvc repro` would not see it change."""
-    if not data_path or not dvc_file.is_file():
+    if not data_path or not Path(data_path).is_file() or not dvc_file.is_file():
+        return  # no file to track (load_dataset names a missing one), or no pipeline file to check
+    stage = ((yaml.safe_load(dvc_file.read_text()) or {}).get("stages") or {}).get("prepare")
+    if not stage:
         return
-    stage = (yaml.safe_load(dvc_file.read_text()).get("stages") or {}).get("prepare") or {}
-    deps = stage.get("deps") or []
-    path = Path(data_path)
-    if "${data.path}" in deps or any(Path(dep) in (path, *path.parents) for dep in deps):
+    deps = [dep for dep in stage.get("deps") or [] if isinstance(dep, str)]
+    path = Path(data_path).resolve()
+    if "${data.path}" in deps or any(path.is_relative_to((dvc_file.parent / dep).resolve()) for dep in deps):
         return
     raise PipelineError(
         f"data.path {data_path} is not a dependency of the prepare stage, so dvc repro would not see it change: "

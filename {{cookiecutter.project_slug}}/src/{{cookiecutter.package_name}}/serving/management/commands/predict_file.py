@@ -32,7 +32,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("input", type=Path)
         parser.add_argument("output", type=Path)
-        parser.add_argument("--sep", default=",", help="the CSV files' column separator (default: ',')")
+        parser.add_argument("--sep", default=",", help="the CSV files' column separator (default: ','; a tab: $'\\t')")
         parser.add_argument("--decimal", default=".", help="the CSV files' decimal mark (default: '.')")
 
     def handle(self, *args: Any, **options: Any) -> None:
