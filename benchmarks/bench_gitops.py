@@ -35,7 +35,7 @@ def main() -> None:
     for number in range(ROUNDS):
         run("git", "pull", "-q", "origin", "main")
         params = yaml.safe_load((project / "params.yaml").read_text())
-        params["train"]["hyperparams"]["n_estimators"] = 110 + number
+        params["train"]["hyperparams"]["random_forest"]["n_estimators"] = 110 + number
         (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
         run("git", "commit", "-qam", f"Use {110 + number} trees")
         run("git", "push", "-q", "origin", "main")

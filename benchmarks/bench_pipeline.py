@@ -39,7 +39,7 @@ def main() -> None:
 
         def change_train_param() -> None:
             params = yaml.safe_load(params_file.read_text())
-            params["train"]["hyperparams"]["n_estimators"] = next(trees)
+            params["train"]["hyperparams"]["random_forest"]["n_estimators"] = next(trees)
             params_file.write_text(yaml.safe_dump(params, sort_keys=False))
 
         first = timed(lambda: run(dvc, "repro"))

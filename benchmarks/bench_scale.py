@@ -49,8 +49,8 @@ class Run:
     def train_params(self) -> dict:
         hyperparams = HYPERPARAMS | (LEAN if self.categories == "numbers" else {})
         search = SEARCH if self.search else {"method": "none", "space": {}}
-        return {"model": "hist_gradient_boosting", "hyperparams": hyperparams, "backend": self.backend,
-                "search": search}  # fmt: skip
+        return {"model": "hist_gradient_boosting", "hyperparams": {"hist_gradient_boosting": hyperparams},
+                "backend": self.backend, "search": search}  # fmt: skip
 
 
 RUNS = [

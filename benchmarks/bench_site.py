@@ -25,7 +25,7 @@ def add_versions(project: Path, run: Runner, count: int) -> None:
         manifest["metrics"] = {
             name: round(value * (1 - 0.0001 * number), 6) for name, value in manifest["metrics"].items()
         }
-        manifest["params"]["train"]["hyperparams"]["n_estimators"] = 100 + number
+        manifest["params"]["train"]["hyperparams"]["random_forest"]["n_estimators"] = 100 + number
         manifest["sha256"] = f"{number:064x}"
         manifest_file.write_text(json.dumps(manifest, indent=2) + "\n")
         run("git", "commit", "-qam", f"Model version {number + 2}")

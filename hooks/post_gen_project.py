@@ -16,6 +16,7 @@ DJANGO_PATHS = (
     "manage.py",
     "config",
     "gunicorn.conf.py",
+    "start.sh",
     "Dockerfile",
     ".dockerignore",
     "src/{package}/serving",

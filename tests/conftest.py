@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -17,6 +18,25 @@ TEMPLATE = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
+def require(tool: str | None, missing: str) -> str:
+    """The tool's path; without it, skip the test, or fail it under CI, which must install every tool."""
+    if tool:
+        return tool
+    if os.environ.get("CI"):
+        pytest.fail(f"{missing}, and CI is set: CI must install it")
+    pytest.skip(missing)
+
+
+def link_venv(project: Path) -> None:
+    """Stand this environment in for the project's `.venv` (what `make install` makes), if it has none.
+
+    The package itself comes from PYTHONPATH (see `Project.env`); tests of a real install use a real venv.
+    """
+    venv = project / ".venv"
+    if not venv.exists() and not venv.is_symlink():
+        venv.symlink_to(BIN.parent, target_is_directory=True)
+
+
 class Project:
     """A baked project and the commands to run in it."""
 
@@ -24,6 +44,7 @@ class Project:
         self.path = path
         self.context = context
         self.package = context["package_name"]
+        link_venv(path)
 
     def env(self) -> dict[str, str]:
         """This interpreter's tools first on PATH and the package importable, like an installed project."""
@@ -53,6 +74,11 @@ class Project:
     def dvc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run DVC in the project."""
         return self.run(str(BIN / "dvc"), *args, check=check)
+
+    def copy(self, target: Path) -> Project:
+        """A private copy of this project (git, DVC cache and outputs too): far cheaper than a bake and a repro."""
+        shutil.copytree(self.path, target, symlinks=True)
+        return type(self)(target, self.context)
 
     def json(self, relative: str) -> Any:
         """Read a JSON file of the project."""

@@ -12,6 +12,8 @@ import yaml
 from conftest import BIN, Project
 from datagen import churn_frame
 
+pytestmark = pytest.mark.xdist_group("pipeline")  # one worker: its module fixtures train a project once
+
 OUTPUTS = ("models/model.joblib", "models/model.json", "metrics/metrics.json", "dvc.lock")
 
 
@@ -50,9 +52,16 @@ def test_repro_writes_a_good_model_its_manifest_and_metrics(
     assert "up to date" in project.dvc("status").stdout
 
 
-def test_repro_force_twice_gives_the_same_model_and_metrics(bake: Callable[..., Project]) -> None:
-    project = bake()
-    repro(project)
+@pytest.fixture(scope="module")
+def trained_default(bake_shared: Callable[..., Project]) -> Project:
+    """The default project after its first `dvc repro`; tests change copies of it."""
+    project = bake_shared(project_name="Trained Default")
+    assert repro(project) == ["prepare", "train", "evaluate"]
+    return project
+
+
+def test_repro_force_twice_gives_the_same_model_and_metrics(trained_default: Project, tmp_path: Path) -> None:
+    project = trained_default.copy(tmp_path / "project")
     first = digests(project)
     repro(project, "--force")
     second = digests(project)
@@ -60,20 +69,20 @@ def test_repro_force_twice_gives_the_same_model_and_metrics(bake: Callable[..., 
     assert first["metrics/metrics.json"] == second["metrics/metrics.json"]
 
 
-def test_a_train_param_change_reruns_train_and_evaluate_only(bake: Callable[..., Project]) -> None:
-    project = bake()
-    repro(project)
+def test_a_train_param_change_reruns_train_and_evaluate_only(trained_default: Project, tmp_path: Path) -> None:
+    project = trained_default.copy(tmp_path / "project")
     before = project.json("models/model.json")["sha256"]
-    project.set_params("train", hyperparams={"n_estimators": 20, "max_depth": 3, "min_samples_leaf": 1})
+    project.set_params(
+        "train", hyperparams={"random_forest": {"n_estimators": 20, "max_depth": 3, "min_samples_leaf": 1}}
+    )
     assert repro(project) == ["train", "evaluate"]
     assert project.json("models/model.json")["sha256"] != before
-    assert project.json("models/model.json")["params"]["train"]["hyperparams"]["n_estimators"] == 20
+    assert project.json("models/model.json")["params"]["train"]["hyperparams"]["random_forest"]["n_estimators"] == 20
     assert repro(project) == []
 
 
-def test_the_committed_model_is_in_git(bake: Callable[..., Project]) -> None:
-    project = bake()
-    repro(project)
+def test_the_committed_model_is_in_git(trained_default: Project, tmp_path: Path) -> None:
+    project = trained_default.copy(tmp_path / "project")
     project.run("git", "add", "-A")
     project.run("git", "commit", "-qm", "Train")
     tracked = project.run("git", "ls-files").stdout.split()

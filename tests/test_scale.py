@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +12,8 @@ import pytest
 import yaml
 
 from conftest import BIN, Project
+
+pytestmark = pytest.mark.xdist_group("scale")  # one worker: its tests share one project and change its params in turn
 
 OUTPUTS = ("models/model.joblib", "models/model.json", "metrics/metrics.json", "dvc.lock")
 
@@ -41,8 +43,19 @@ def predictions(project: Project) -> list:
 
 
 @pytest.fixture(scope="module")
-def project(bake_shared: Callable[..., Project]) -> Project:
+def scale_project(bake_shared: Callable[..., Project]) -> Project:
     return bake_shared(project_name="Scale", use_django="no")
+
+
+@pytest.fixture
+def project(scale_project: Project) -> Iterator[Project]:
+    """The module's project, its params.yaml put back after each test, whether it passed or not."""
+    path = scale_project.path / "params.yaml"
+    params = path.read_text()
+    try:
+        yield scale_project
+    finally:
+        path.write_text(params)
 
 
 def test_the_dask_backend_gives_the_local_results(project: Project) -> None:
@@ -69,7 +82,6 @@ def test_a_grid_search_records_its_best_params_and_cv_score(project: Project, ba
     assert manifest["search"]["candidates"] == 4
     assert set(manifest["search"]["best_params"]) == {"n_estimators", "max_depth"}
     assert metrics["cv_score"] == manifest["search"]["cv_score"] and manifest["metrics"] == metrics
-    set_train(project, backend="local", search={"method": "none", "space": {}})
 
 
 def test_both_backends_find_the_same_best_params(project: Project) -> None:
@@ -84,7 +96,6 @@ def test_both_backends_find_the_same_best_params(project: Project) -> None:
         project.dvc("repro")
         found.append(project.json("models/model.json")["search"])
     assert found[0] == found[1]
-    set_train(project, backend="local", search={"method": "none", "space": {}})
 
 
 @pytest.mark.parametrize(
@@ -97,7 +108,10 @@ def test_both_backends_find_the_same_best_params(project: Project) -> None:
         ),
         ({"search": {"method": "grid", "space": {"n_estimator": [1]}}}, "did you mean 'n_estimators'"),
         ({"search": {"method": "bayes", "space": {}}}, "train.search.method 'bayes' is not one of"),
-        ({"hyperparams": {"max_depth": -1}}, "train.hyperparams: The 'max_depth' parameter of RandomForestClassifier"),
+        (
+            {"hyperparams": {"random_forest": {"max_depth": -1}}},
+            "train.hyperparams.random_forest: The 'max_depth' parameter of RandomForestClassifier",
+        ),
     ],
 )
 def test_bad_scale_settings_fail_clearly_and_keep_the_outputs(
@@ -105,14 +119,10 @@ def test_bad_scale_settings_fail_clearly_and_keep_the_outputs(
 ) -> None:
     project.dvc("repro")
     before = {name: (project.path / name).read_bytes() for name in OUTPUTS}
-    params = (project.path / "params.yaml").read_text()
-    try:
-        set_train(project, **values)
-        result = project.dvc("repro", check=False)
-        assert result.returncode != 0 and message in result.stderr
-        assert {name: (project.path / name).read_bytes() for name in OUTPUTS} == before
-    finally:
-        (project.path / "params.yaml").write_text(params)
+    set_train(project, **values)
+    result = project.dvc("repro", check=False)
+    assert result.returncode != 0 and message in result.stderr
+    assert {name: (project.path / name).read_bytes() for name in OUTPUTS} == before
 
 
 def test_a_dvc_remote_carries_the_model_to_a_fresh_clone(bake: Callable[..., Project], tmp_path: Path) -> None:
@@ -124,8 +134,8 @@ def test_a_dvc_remote_carries_the_model_to_a_fresh_clone(bake: Callable[..., Pro
     project.run("git", "commit", "-qm", "Model in the DVC remote")
     origin = tmp_path / "origin.git"
     subprocess.run(["git", "clone", "-q", "--bare", str(project.path), str(origin)], check=True)
+    subprocess.run(["git", "clone", "-q", str(origin), str(tmp_path / "fresh")], check=True)
     fresh = Project(tmp_path / "fresh", project.context)
-    subprocess.run(["git", "clone", "-q", str(origin), str(fresh.path)], check=True)
     assert not (fresh.path / "models" / "model.joblib").exists()
     fresh.run("make", "pull", f"BIN={BIN}")
     assert fresh.ran_stages(fresh.dvc("repro").stdout) == []
@@ -143,7 +153,7 @@ def test_prepared_data_is_tight_and_long_steps_report_progress(bake: Callable[..
 
     project = bake(project_name="Tight", dataset="csv", use_django="no")
     churn_frame(60_000, seed=3).to_csv(project.path / "data" / "raw" / "data.csv", index=False)
-    set_train(project, model="hist_gradient_boosting", hyperparams={"max_iter": 20})
+    set_train(project, model="hist_gradient_boosting", hyperparams={"hist_gradient_boosting": {"max_iter": 20}})
     # In a log, progress prints a line every PROGRESS_SECONDS (default 30 s): 0 shows every update.
     result = project.run(str(BIN / "dvc"), "repro", env=project.env() | {"PROGRESS_SECONDS": "0"})
     lines = result.stderr.splitlines()
@@ -172,7 +182,7 @@ def test_a_million_rows_with_categories_and_missing_values(bake: Callable[..., P
     path = project.path / "params.yaml"
     params = yaml.safe_load(path.read_text())
     params["data"]["path"] = "data/raw/big.parquet"
-    params["train"].update(model="hist_gradient_boosting", hyperparams={"max_iter": 50})
+    params["train"].update(model="hist_gradient_boosting", hyperparams={"hist_gradient_boosting": {"max_iter": 50}})
     path.write_text(yaml.safe_dump(params, sort_keys=False))
     project.dvc("repro")
     assert project.json("models/model.json")["data"]["train_rows"] == 800_000

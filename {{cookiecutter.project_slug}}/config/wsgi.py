@@ -8,7 +8,11 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
 
-from django.db import connections  # noqa: E402  (after setup)
+from config.checks import require_secret_key  # noqa: E402  (after setup)
+
+require_secret_key()  # gunicorn runs no system checks: stop here rather than at the first login
+
+from django.db import connections  # noqa: E402
 
 from {{ cookiecutter.package_name }}.serving.model_store import ModelUnavailable, store  # noqa: E402
 

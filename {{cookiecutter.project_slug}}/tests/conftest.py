@@ -1,4 +1,4 @@
-"""Shared fixtures: a scratch copy of the project's inputs to run stages in{% if cookiecutter.use_django == "yes" %}, and a trained model{% endif %}."""
+"""Shared fixtures: a scratch copy of the project's inputs to run stages in, and a trained model."""
 
 import shutil
 {%- if cookiecutter.use_django == "yes" %}
@@ -27,12 +27,11 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     copy_inputs(tmp_path)
     monkeypatch.chdir(tmp_path)
     return tmp_path
-{%- if cookiecutter.use_django == "yes" %}
 
 
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder where the pipeline has run once: models/, metrics/, data/prepared/."""
+    """A folder where the pipeline has run once: models/, metrics/, data/prepared/. Read it, never change it."""
     from {{ cookiecutter.package_name }} import evaluate, prepare, train
 
     folder = tmp_path_factory.mktemp("trained")
@@ -43,6 +42,16 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
         train.main()
         evaluate.main()
     return folder
+
+
+@pytest.fixture
+def trained_workdir(trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the trained folder, made the working directory: cheaper than running the stages."""
+    folder = tmp_path / "trained"
+    shutil.copytree(trained, folder)
+    monkeypatch.chdir(folder)
+    return folder
+{%- if cookiecutter.use_django == "yes" %}
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ def test_the_default_encoder_outputs_float32() -> None:
 
 
 def test_histogram_boosting_takes_categories_natively_and_unseen_ones_as_missing() -> None:
-    train = {"model": "hist_gradient_boosting", "seed": 0, "hyperparams": {"max_iter": 5}}
+    train = {"model": "hist_gradient_boosting", "seed": 0, "hyperparams": {"hist_gradient_boosting": {"max_iter": 5}}}
     pipeline = build_pipeline(train, "classification", feature_schema(FRAME)).fit(FRAME, LABELS)
     assert list(pipeline[-1].categorical_features) == [False, True]
     unseen = pd.DataFrame({"amount": [0.5], "plan": pd.Series(["enterprise"], dtype="category")})
@@ -38,7 +38,8 @@ def test_histogram_boosting_takes_categories_natively_and_unseen_ones_as_missing
 
 def test_a_category_with_more_levels_than_max_bins_is_split_on_as_a_number() -> None:
     three_plans = FRAME.assign(plan=pd.Series(["basic", "pro", "team", "basic"] * 10, dtype="category"))
-    train = {"model": "hist_gradient_boosting", "seed": 0, "hyperparams": {"max_iter": 5, "max_bins": 2}}
+    hyperparams = {"hist_gradient_boosting": {"max_iter": 5, "max_bins": 2}}
+    train = {"model": "hist_gradient_boosting", "seed": 0, "hyperparams": hyperparams}
     pipeline = build_pipeline(train, "classification", feature_schema(three_plans)).fit(three_plans, LABELS)
     assert pipeline[-1].categorical_features is None  # 3 levels > max_bins: a number
 

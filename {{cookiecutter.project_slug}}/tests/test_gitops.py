@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from gto import api as gto
 
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.gitops import pr_comment
 from {{ cookiecutter.package_name }}.gitops.promote import promote
+from {{ cookiecutter.package_name }}.gitops.retrain import next_version
 from {{ cookiecutter.package_name }}.report.history import read_history
 
 
@@ -100,59 +102,81 @@ def git(repo: Path, *args: str) -> str:
 
 @pytest.fixture
 def tagged_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A repository whose one commit is tagged model@v1."""
-    git(tmp_path, "init", "-q", "-b", "main")
-    git(tmp_path, "-c", "user.name=T", "-c", "user.email=t@example.com", "commit", "-q", "--allow-empty", "-m", "m")
-    git(tmp_path, "tag", "model@v1")
+    """A repository whose one commit is registered as model@v0.0.1, as `gto register` writes it."""
     monkeypatch.chdir(tmp_path)
     for name, value in (("NAME", "T"), ("EMAIL", "t@example.com")):
         monkeypatch.setenv(f"GIT_COMMITTER_{name}", value)
         monkeypatch.setenv(f"GIT_AUTHOR_{name}", value)
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "commit", "-q", "--allow-empty", "-m", "m")
+    gto.register(tmp_path, "model", "HEAD")
     return tmp_path
 
 
+def test_retrain_registers_the_patch_after_the_latest_version(tagged_repo: Path) -> None:
+    assert next_version() == "v0.0.2"
+    git(tagged_repo, "commit", "-q", "--allow-empty", "-m", "a model registered by hand")
+    gto.register(tagged_repo, "model", "HEAD", version="v0.1.0")
+    assert next_version() == "v0.1.1"
+
+
+def test_the_first_retrain_registers_v0_0_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    git(tmp_path, "init", "-q", "-b", "main")
+    monkeypatch.chdir(tmp_path)
+    assert next_version() == "v0.0.1"
+
+
 def test_promote_writes_numbered_stage_tags_on_the_version_commit(tagged_repo: Path) -> None:
-    assert promote("v1", "prod") == "model#prod#1"
-    assert promote("model@v1", "prod") == "model#prod#2"
+    assert promote("v0.0.1", "prod") == "model#prod#1"
+    assert promote("model@v0.0.1", "prod") == "model#prod#2"
     assert git(tagged_repo, "rev-list", "-n", "1", "model#prod#2") == git(tagged_repo, "rev-parse", "HEAD")
+    shown = gto.show(tagged_repo, "model")
+    assert [(row["version"], [stage["stage"] for stage in row["stages"]]) for row in shown] == [("v0.0.1", ["prod"])]
 
 
 @pytest.mark.parametrize(
     ("version", "stage", "message"),
-    [("v9", "prod", "no version tag model@v9"), ("v1", "Prod!", "stage 'Prod!' is invalid")],
+    [
+        ("v0.0.9", "prod", "no version tag model@v0.0.9"),
+        ("v1", "prod", "no version tag model@v1: versions look like v0.0.3"),  # the tags before GTO's format
+        ("v0.0.1", "Prod!", "stage 'Prod!' is invalid"),
+    ],
 )
 def test_promote_refuses_what_it_cannot_tag(tagged_repo: Path, version: str, stage: str, message: str) -> None:
     with pytest.raises(PipelineError, match=message):
         promote(version, stage)
 
 
-def test_a_promotion_moves_the_stage_from_the_version_that_held_it(
-    tagged_repo: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for number in (1, 2):  # two model versions: commits that change the manifest, tagged
+def test_a_promotion_moves_the_stage_from_the_version_that_held_it(tagged_repo: Path) -> None:
+    for number in (2, 3):  # two more model versions: commits that change the manifest, registered
         (tagged_repo / "models").mkdir(exist_ok=True)
         (tagged_repo / "models" / "model.json").write_text(json.dumps({"sha256": str(number), "params": {}}))
         git(tagged_repo, "add", "models")
         git(tagged_repo, "commit", "-q", "-m", f"model {number}")
-        git(tagged_repo, "tag", "-f", f"model@v{number}")
-    days = iter(range(1, 10))
-
-    def tag(*args: str) -> None:  # each promotion a day after the one before
-        monkeypatch.setenv("GIT_COMMITTER_DATE", f"2026-01-0{next(days)}T12:00:00Z")
-        if len(args) == 2:
-            promote(*args)
-        else:
-            git(tagged_repo, "tag", "-a", *args)
+        assert gto.register(tagged_repo, "model", "HEAD").tag == f"model@v0.0.{number}"
 
     def stages() -> list[list[str]]:
         return [version.stages for version in read_history(tagged_repo).versions]
 
-    tag("v1", "prod")
-    tag("v1", "staging")
-    tag("v2", "prod")
+    # promotions within one second: GTO numbers the model's stage tags in one sequence, which orders them
+    promote("v0.0.2", "prod")
+    promote("v0.0.2", "staging")
+    promote("v0.0.3", "prod")
     assert stages() == [["staging"], ["prod"]]
-    tag("v1", "prod")  # a rollback: newest first
+    promote("v0.0.2", "prod")  # a rollback: newest first
     assert stages() == [["prod", "staging"], []]
     assert read_history(tagged_repo).versions[0].stage == "prod"
-    tag("model#prod!#4", "model@v1", "-m", "withdraw")  # GTO's withdrawal tag
+    assert promote("v0.0.1", "dev") == "model#dev#5"
+    git(tagged_repo, "tag", "-a", "model#prod!#6", "model@v0.0.2^{}", "-m", "withdraw")  # GTO's withdrawal tag
     assert stages() == [["staging"], []]
+    assert [version.label for version in read_history(tagged_repo).versions] == ["model@v0.0.2", "model@v0.0.3"]
+
+
+def test_history_labels_an_unregistered_version_by_its_short_commit(tagged_repo: Path) -> None:
+    (tagged_repo / "models").mkdir()
+    (tagged_repo / "models" / "model.json").write_text(json.dumps({"sha256": "1", "params": {}}))
+    git(tagged_repo, "add", "models")
+    git(tagged_repo, "commit", "-q", "-m", "model committed by hand")
+    git(tagged_repo, "tag", "model@v0.0.2")  # a lightweight tag: GTO ignores it, and so does the history
+    (version,) = read_history(tagged_repo).versions
+    assert version.label == git(tagged_repo, "rev-parse", "--short=7", "HEAD")

@@ -39,8 +39,7 @@ def edit_params(section: str, **values: object) -> None:
     Path("params.yaml").write_text(yaml.safe_dump(params))
 
 
-def test_pipeline_writes_a_verified_model_and_its_metrics(workdir: Path) -> None:
-    run_pipeline()
+def test_pipeline_writes_a_verified_model_and_its_metrics(trained_workdir: Path) -> None:
     loaded = load_model()
     metrics = json.loads(evaluate.METRICS_PATH.read_text())
     assert loaded.manifest["sha256"] == sha256_file(MODEL_PATH)
@@ -49,12 +48,14 @@ def test_pipeline_writes_a_verified_model_and_its_metrics(workdir: Path) -> None
     test = pd.read_parquet(evaluate.TEST_PATH)
     features = [feature["name"] for feature in loaded.manifest["features"]]
     assert len(loaded.model.predict(test[features])) == len(test)
-    assert (evaluate.PLOTS_DIR / "feature_importance.json").is_file()
+    importance = json.loads((evaluate.PLOTS_DIR / "feature_importance.json").read_text())
+    assert sorted(row["feature"] for row in importance) == sorted(features)  # one row per feature
+    scores = [row["importance"] for row in importance]
+    assert scores == sorted(scores, reverse=True) and scores[0] > 0  # largest first; some feature matters
     assert json.loads(prepare.PROFILE_PATH.read_text())["rows"] > len(test)
 
 
-def test_the_same_inputs_give_the_same_model(workdir: Path) -> None:
-    run_pipeline()
+def test_the_same_inputs_give_the_same_model(trained_workdir: Path) -> None:
     first = snapshot()
     run_pipeline()
     assert snapshot() == first
@@ -66,7 +67,8 @@ def test_histogram_boosting_trains_the_model_the_whole_pipeline_would(
 ) -> None:
     # train encodes the table up front, in chunks, and fits the estimator on the matrix: the model
     # must be the one Pipeline.fit makes on the table, even with numbers float32 cannot hold
-    edit_params("train", model="hist_gradient_boosting", hyperparams={"max_iter": 20, **hyperparams})
+    hist = {"hist_gradient_boosting": {"max_iter": 20, **hyperparams}}
+    edit_params("train", model="hist_gradient_boosting", hyperparams=hist)
     prepare.main()
     target = yaml.safe_load(Path("params.yaml").read_text())["data"]["target"]
     for split in ("train", "test"):  # a predictive int32 column beyond float32's exact integers (2**24)
@@ -88,16 +90,14 @@ def test_histogram_boosting_trains_the_model_the_whole_pipeline_would(
         assert np.array_equal(loaded.model.predict_proba(test), whole.predict_proba(test))
 
 
-def test_a_tampered_model_is_refused(workdir: Path) -> None:
-    run_pipeline()
+def test_a_tampered_model_is_refused(trained_workdir: Path) -> None:
     with MODEL_PATH.open("ab") as handle:
         handle.write(b"tampered")
     with pytest.raises(ModelIntegrityError, match="refusing to load it"):
         load_model()
 
 
-def test_another_scikit_learn_version_is_a_warning(workdir: Path) -> None:
-    run_pipeline()
+def test_another_scikit_learn_version_is_a_warning(trained_workdir: Path) -> None:
     manifest_file = manifest_path(MODEL_PATH)
     manifest = json.loads(manifest_file.read_text())
     manifest["versions"]["scikit-learn"] = "0.1"
@@ -106,8 +106,7 @@ def test_another_scikit_learn_version_is_a_warning(workdir: Path) -> None:
         assert load_model().manifest["versions"]["scikit-learn"] == "0.1"
 
 
-def test_a_failed_stage_keeps_the_previous_outputs(workdir: Path) -> None:
-    run_pipeline()
+def test_a_failed_stage_keeps_the_previous_outputs(trained_workdir: Path) -> None:
     before = snapshot()
     edit_params("train", model="no_such_model")
     with pytest.raises(PipelineError, match=r"train\.model 'no_such_model'"):

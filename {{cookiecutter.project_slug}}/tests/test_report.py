@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.package_name }} import evaluate, prepare, train
 from {{ cookiecutter.package_name }}.report import pipeline
 from {{ cookiecutter.package_name }}.report.fallback_svg import layout_svg
 from {{ cookiecutter.package_name }}.report.history import changed_params, read_history
@@ -19,11 +18,8 @@ def test_before_any_run_every_page_says_what_to_do(workdir: Path) -> None:
     assert read_history(workdir).state == "no-git"
 
 
-def test_after_a_run_the_pages_show_the_model_and_its_plots(workdir: Path) -> None:
-    prepare.main()
-    train.main()
-    evaluate.main()
-    pages = build_site(workdir)
+def test_after_a_run_the_pages_show_the_model_and_its_plots(trained_workdir: Path) -> None:
+    pages = build_site(trained_workdir)
     assert "## Current version" in pages["index.md"]
     assert "assets/plots/feature_importance.svg" in pages
     assert all(content.lstrip().startswith("<?xml") for name, content in pages.items() if name.endswith(".svg"))

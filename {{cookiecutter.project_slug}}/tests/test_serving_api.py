@@ -51,7 +51,7 @@ def test_predict_returns_one_answer_per_row_and_the_model_identity(client: Clien
 
 
 def test_unknown_and_missing_fields_are_named(client: Client, rows: list, manifest: dict) -> None:
-    first = manifest["features"][0]["name"]
+    first = next(f["name"] for f in manifest["features"] if not f["nullable"])
     row = {key: value for key, value in rows[0].items() if key != first} | {"not_a_feature": 1}
     response = post(client, {"instances": [row]})
     assert response.status_code == 422
@@ -82,12 +82,48 @@ def test_null_only_where_training_had_missing_values(client: Client, rows: list,
         assert response.status_code == expected, feature["name"]
 
 
+def test_a_nullable_feature_may_be_left_out(client: Client, rows: list, manifest: dict) -> None:
+    nullable = [f["name"] for f in manifest["features"] if f["nullable"]]
+    if not nullable:
+        pytest.skip("no feature of this data set had missing values in training")
+    row = {key: value for key, value in rows[0].items() if key not in nullable}
+    left_out = post(client, {"instances": [row]})
+    assert left_out.status_code == 200
+    assert left_out.json() == post(client, {"instances": [row | dict.fromkeys(nullable)]}).json()  # as null
+
+
+def numbers(manifest: dict) -> list[dict]:
+    return [f for f in manifest["features"] if f["kind"] == "number"]
+
+
+@pytest.mark.parametrize("value", [1e300, -1e300, 3.5e38, -3.5e38, 1e38, -1e38])
+def test_huge_numbers_are_a_named_4xx_never_a_500(client: Client, rows: list, manifest: dict, value: float) -> None:
+    for feature in numbers(manifest):
+        response = post(client, {"instances": [rows[0] | {feature["name"]: value}]})
+        assert response.status_code in (200, 422), (feature["name"], value, response.content)
+        if response.status_code == 422:
+            assert bad_fields(response) == [f"instances[0].{feature['name']}"]
+
+
+def test_numbers_at_their_bounds_are_predicted(client: Client, rows: list, manifest: dict) -> None:
+    assert numbers(manifest) and all(f["minimum"] < 0 < f["maximum"] for f in numbers(manifest))
+    for feature in numbers(manifest):
+        for bound in (feature["minimum"], feature["maximum"]):
+            response = post(client, {"instances": [rows[0] | {feature["name"]: bound}]})
+            assert response.status_code == 200, (feature["name"], bound, response.content)
+    at_once = [rows[0] | {f["name"]: f[bound] for f in numbers(manifest)} for bound in ("minimum", "maximum")]
+    assert post(client, {"instances": at_once}).status_code == 200
+
+
 def test_a_category_never_seen_in_training_is_accepted(client: Client, rows: list, manifest: dict) -> None:
     categories = [f["name"] for f in manifest["features"] if f["kind"] == "category"]
     if not categories:
         pytest.skip("this data set has no categorical feature")
     response = post(client, {"instances": [rows[0] | {categories[0]: "never-seen-before"}]})
     assert response.status_code == 200
+    answer = response.json()
+    assert len(answer["predictions"]) == 1 and answer["predictions"][0] in manifest["classes"]
+    assert sum(answer["probabilities"][0]) == pytest.approx(1.0)  # the category is ignored, the rest predicts
 
 
 def test_empty_and_too_many_instances_are_refused(
@@ -142,27 +178,30 @@ def test_model_names_the_release_and_stage_from_git_tags(client: Client, model_c
     root = model_copy.parent.parent
     identity = ["-c", "user.name=T", "-c", "user.email=t@example.com"]
     for command in (["init", "-q", "-b", "main"], ["add", "models"], [*identity, "commit", "-qm", "Model"],
-                    ["tag", "model@v1"], [*identity, "tag", "-a", "model#prod#1", "-m", "Promote"]):  # fmt: skip
+                    [*identity, "tag", "-a", "model@v0.0.1", "-m", "Register"],  # GTO's tags are annotated
+                    [*identity, "tag", "-a", "model#prod#1", "-m", "Promote"]):  # fmt: skip
         subprocess.run(["git", *command], cwd=root, check=True, capture_output=True)
     described = client.get("/api/model").json()
-    assert (described["version"], described["stage"], described["stages"]) == ("model@v1", "prod", ["prod"])
+    assert (described["version"], described["stage"], described["stages"]) == ("model@v0.0.1", "prod", ["prod"])
     assert post(client, {"instances": []}).status_code == 422  # the store loaded the model
-    assert client.get("/api/health").json()["model"]["version"] == "model@v1"
+    assert client.get("/api/health").json()["model"]["version"] == "model@v0.0.1"
 
 
 def test_outside_git_the_environment_names_the_release(
     client: Client, model_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # a Docker image: no git history; `make docker` sets the version, the deployment its stage
-    monkeypatch.setenv("SERVING_MODEL_VERSION", "model@v7")
+    monkeypatch.setenv("SERVING_MODEL_VERSION", "model@v0.0.7")
     monkeypatch.setenv("SERVING_MODEL_STAGE", "prod")
     described = client.get("/api/model").json()
-    assert (described["version"], described["stage"], described["stages"]) == ("model@v7", "prod", ["prod"])
-    assert client.get("/api/health").json()["model"]["version"] == "model@v7"
+    assert (described["version"], described["stage"], described["stages"]) == ("model@v0.0.7", "prod", ["prod"])
+    assert client.get("/api/health").json()["model"]["version"] == "model@v0.0.7"
 
 
 def test_the_interactive_docs_are_served(client: Client, model_copy: Path) -> None:
-    assert client.get("/api/docs").status_code == 200
+    response = client.get("/api/docs")
+    assert response.status_code == 200
+    assert "/api/openapi.json" in response.content.decode()  # the page loads this API's own schema
 
 
 def test_openapi_shows_the_real_feature_fields(client: Client, manifest: dict) -> None:
@@ -171,6 +210,20 @@ def test_openapi_shows_the_real_feature_fields(client: Client, manifest: dict) -
     assert list(fields) == [f["name"] for f in manifest["features"]]
     body = schema["paths"]["/api/predict"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body == {"$ref": "#/components/schemas/PredictRequest"}
+    for feature in (f for f in manifest["features"] if f["kind"] == "number"):
+        field = fields[feature["name"]]
+        number = next(s for s in field.get("anyOf", [field]) if s.get("type") == "number")
+        assert (number["minimum"], number["maximum"]) == (feature["minimum"], feature["maximum"])
+    required = schema["components"]["schemas"]["Instance"].get("required", [])
+    assert required == [f["name"] for f in manifest["features"] if not f["nullable"]]
+
+
+def test_openapi_lists_every_status_each_endpoint_answers(client: Client, model_copy: Path) -> None:
+    paths = client.get("/api/openapi.json").json()["paths"]
+    statuses = {path: set(operations[method]["responses"]) for path, operations in paths.items()
+                for method in operations}  # fmt: skip
+    assert statuses["/api/predict"] == {"200", "400", "413", "415", "422", "500", "503"}
+    assert statuses["/api/model"] == statuses["/api/health"] == {"200", "500", "503"}
 
 
 def test_the_prediction_log_is_off_by_default_and_bounded_when_on(
@@ -187,6 +240,9 @@ def test_the_prediction_log_is_off_by_default_and_bounded_when_on(
 
 
 def test_admin_lists_model_versions(admin_client: Client, client: Client, model_copy: Path) -> None:
-    client.get("/api/health")
-    assert admin_client.get("/admin/serving/modelversion/").status_code == 200
+    served = client.get("/api/health").json()["model"]  # serving a model registers it
+    versions = admin_client.get("/admin/serving/modelversion/")
+    assert versions.status_code == 200
+    page = versions.content.decode()
+    assert served["sha256"] in page and served["version"] in page
     assert admin_client.get("/admin/serving/predictionlog/").status_code == 200

@@ -1,6 +1,9 @@
 """The management commands: register_model and predict_file."""
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +14,7 @@ from django.core.management import CommandError, call_command
 from {{ cookiecutter.package_name }}.serving.models import ModelVersion
 
 pytestmark = pytest.mark.django_db
+PROJECT = Path(__file__).resolve().parents[1]
 
 
 def test_register_model_records_the_manifest_once(model_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -44,6 +48,35 @@ def test_predict_file_scores_every_row(model_copy: Path, trained: Path, tmp_path
     assert np.allclose(result[numbers].to_numpy(float), test[numbers].to_numpy(float), equal_nan=True)
     if manifest["task"] == "classification":
         assert {f"probability_{c}" for c in manifest["classes"]} <= set(result.columns)
+
+
+def test_predict_file_runs_without_web_server_settings(model_copy: Path, trained: Path, tmp_path: Path) -> None:
+    # a batch job in a plain shell: no DJANGO_SECRET_KEY, no DJANGO_DEBUG, no settings module
+    manifest = json.loads(model_copy.with_suffix(".json").read_text())
+    test = pd.read_parquet(trained / "data" / "prepared" / "test.parquet").drop(columns=manifest["target"])
+    source, scored = tmp_path / "in.csv", tmp_path / "out.csv"
+    test.head(5).to_csv(source, index=False)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env |= {"PYTHONPATH": str(PROJECT / "src"), "SERVING_MODEL_PATH": str(model_copy),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}  # fmt: skip
+    command = [sys.executable, "manage.py", "predict_file", str(source), str(scored)]
+    result = subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and len(pd.read_csv(scored)) == 5
+
+
+def test_predict_file_takes_an_absent_nullable_column_as_missing(
+    model_copy: Path, trained: Path, tmp_path: Path
+) -> None:
+    manifest = json.loads(model_copy.with_suffix(".json").read_text())
+    nullable = [f["name"] for f in manifest["features"] if f["nullable"]]
+    if not nullable:
+        pytest.skip("no feature of this data set had missing values in training")
+    test = pd.read_parquet(trained / "data" / "prepared" / "test.parquet").drop(columns=[manifest["target"], *nullable])
+    source, scored = tmp_path / "in.csv", tmp_path / "out.csv"
+    test.to_csv(source, index=False)
+    call_command("predict_file", str(source), str(scored))
+    assert len(pd.read_csv(scored)) == len(test)
 
 
 def test_predict_file_names_the_bad_row_and_writes_nothing(model_copy: Path, trained: Path, tmp_path: Path) -> None:

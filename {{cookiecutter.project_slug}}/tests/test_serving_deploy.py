@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pandas as pd
 import pytest
@@ -45,6 +46,9 @@ def test_the_secret_key_is_required_outside_debug() -> None:
     del env["DJANGO_SECRET_KEY"]
     result = manage("check", env=env)
     assert result.returncode != 0 and "DJANGO_SECRET_KEY must be set" in result.stderr
+    wsgi = [sys.executable, "-c", "import config.wsgi"]  # gunicorn runs no system checks
+    server = subprocess.run(wsgi, cwd=PROJECT, env=env, capture_output=True, text=True)
+    assert server.returncode != 0 and "DJANGO_SECRET_KEY must be set" in server.stderr
 
 
 def test_a_fallback_key_keeps_what_the_old_key_signed_valid() -> None:
@@ -62,12 +66,13 @@ def test_a_fallback_key_keeps_what_the_old_key_signed_valid() -> None:
 
 
 def test_make_docker_names_the_image_and_the_served_version_after_the_release(tmp_path: Path) -> None:
-    # a checkout whose model is tagged model@v1, and a `docker` that records how it is called
+    # a checkout whose model is registered as model@v0.0.1, and a `docker` that records how it is called
     shutil.copy(PROJECT / "Makefile", tmp_path)
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "model.json").write_text(json.dumps({"sha256": "ab" * 32}))
     identity = ["-c", "user.name=T", "-c", "user.email=t@example.com"]
-    commands = [["init", "-q", "-b", "main"], ["add", "."], [*identity, "commit", "-qm", "Model"], ["tag", "model@v1"]]
+    register = [*identity, "tag", "-a", "model@v0.0.1", "-m", "Register"]
+    commands = [["init", "-q", "-b", "main"], ["add", "."], [*identity, "commit", "-qm", "Model"], register]
     for command in commands:
         subprocess.run(["git", *command], cwd=tmp_path, check=True, capture_output=True)
     docker = tmp_path / "bin" / "docker"
@@ -80,8 +85,8 @@ def test_make_docker_names_the_image_and_the_served_version_after_the_release(tm
     assert result.returncode == 0, result.stderr
     called = (docker.parent / "args").read_text().split()
     image = "{{ cookiecutter.project_slug }}"
-    tags = ["-t", f"{image}:model-v1", "-t", f"{image}:latest"]
-    assert called == ["build", "--build-arg", "MODEL_VERSION=model@v1", *tags, "."]
+    tags = ["-t", f"{image}:model-v0.0.1", "-t", f"{image}:latest"]
+    assert called == ["build", "--build-arg", "MODEL_VERSION=model@v0.0.1", *tags, "."]
 
 
 def test_migrations_match_the_models() -> None:
@@ -96,34 +101,57 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def gunicorn(trained: Path, tmp_path: Path) -> Iterator[str]:
-    """gunicorn with production settings on a loopback port, serving the trained model; its base URL."""
+def server_log(tmp_path: Path) -> Path:
+    """Where the gunicorn fixture's server writes its output."""
+    return tmp_path / "server.log"
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A new database for the server: on the PostgreSQL that TEST_DATABASE_URL names (CI), else SQLite."""
+    server = os.environ.get("TEST_DATABASE_URL")
+    if not server:
+        yield f"sqlite:///{tmp_path / 'db.sqlite3'}"
+        return
+    import psycopg
+
+    name = f"deploy_{secrets.token_hex(6)}"
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlsplit(server)._replace(path=f"/{name}").geturl()
+    finally:
+        with psycopg.connect(server, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def gunicorn(trained: Path, tmp_path: Path, server_log: Path, database_url: str) -> Iterator[str]:
+    """The documented production start (start.sh) on a fresh database and a loopback port; its base URL."""
     port = free_port()
     env = production_env(
         DJANGO_SECURE_SSL_REDIRECT="off",  # plain HTTP on loopback
         SERVING_MODEL_PATH=str(trained / "models" / "model.joblib"),
-        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        DATABASE_URL=database_url,
+        DJANGO_STATIC_ROOT=str(tmp_path / "staticfiles"),
         GUNICORN_BIND=f"127.0.0.1:{port}",
         WEB_CONCURRENCY="2",
+        BIN=str(Path(sys.executable).parent),
     )
-    assert manage("migrate", "--noinput", env=env).returncode == 0
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"],
-        cwd=PROJECT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    with server_log.open("wb") as log:
+        server = subprocess.Popen(["sh", "start.sh"], cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
                 urllib.request.urlopen(f"{base}/api/health", timeout=2)
                 break
             except (urllib.error.URLError, ConnectionError):
-                assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
+                assert server.poll() is None, server_log.read_text()
                 time.sleep(0.3)
+        else:
+            pytest.fail(f"gunicorn did not answer {base}/api/health within 120 s:\n{server_log.read_text()}")
         yield base
     finally:
         server.terminate()
@@ -142,3 +170,18 @@ def test_gunicorn_serves_predictions_over_http(gunicorn: str, trained: Path) -> 
     with pytest.raises(urllib.error.HTTPError) as error:
         urllib.request.urlopen(bad, timeout=10)
     assert error.value.code == 400 and b"Traceback" not in error.value.read()
+
+
+def test_the_documented_start_migrates_and_serves_the_admin_with_its_css(
+    gunicorn: str, server_log: Path, database_url: str
+) -> None:
+    with urllib.request.urlopen(f"{gunicorn}/static/admin/css/base.css", timeout=10) as css:
+        assert css.status == 200 and b"{" in css.read()
+    with urllib.request.urlopen(f"{gunicorn}/admin/login/", timeout=10) as login:
+        assert login.status == 200 and b"/static/admin/css/" in login.read()
+    assert "no such table" not in server_log.read_text()
+    if database_url.startswith("postgres"):  # CI: the server migrated the PostgreSQL database it was given
+        import psycopg
+
+        with psycopg.connect(database_url) as connection:
+            assert connection.execute("SELECT count(*) FROM django_migrations").fetchone()[0] > 0

@@ -23,6 +23,12 @@ SEPARATORS = (";", "\t", "|", ",")
 CSV_EXAMPLES = {"sep": '",", ";" or "\\t" (a tab)', "decimal": '"." or ","'}
 # A text column is "numeric with junk" when at least this share of its values are numbers.
 NUMERIC_SHARE = 0.9
+# A text column with more than this share of distinct values, over at least NEAR_UNIQUE_ROWS rows,
+# is an ID, a name or free text: one-hot encoded it would make a column per row.
+NEAR_UNIQUE_SHARE = 0.5
+NEAR_UNIQUE_ROWS = 50
+# ISO 8601: a date, or a date and time (seconds and fraction optional), with an optional zone (Z, +01:00).
+ISO_DATE = r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
 
 
 def load_dataset(data_params: dict[str, Any]) -> pd.DataFrame:
@@ -36,8 +42,48 @@ def load_dataset(data_params: dict[str, Any]) -> pd.DataFrame:
     else:
         frame = load_bundled(data_params.get("dataset"), data_params["target"])
     categorical = data_params.get("categorical") or []
+    frame = drop_columns(frame, data_params.get("drop") or [], data_params["target"])
+    frame = as_dates(frame, [data_params["target"], *categorical])
     validate(frame, data_params["target"], categorical, csv)
     return as_categories(frame, categorical)
+
+
+def drop_columns(frame: pd.DataFrame, drop: list[str], target: str) -> pd.DataFrame:
+    """Leave out the columns data.drop names (IDs, names, leaks); refuse a name the data does not have."""
+    unknown = [str(name) for name in drop if name not in frame.columns]
+    if unknown:
+        columns = ", ".join(map(str, frame.columns))
+        raise DataError(f"data.drop names columns that do not exist: {', '.join(unknown)}; columns are: {columns}")
+    if target in drop:
+        raise DataError(f"data.drop names the target column {target!r}: set data.target to another column")
+    return frame.drop(columns=drop)
+
+
+def as_dates(frame: pd.DataFrame, skip: list[str]) -> pd.DataFrame:
+    """Parse each text column whose every value is an ISO 8601 date or date-time (UTC, zone dropped)."""
+    converted = {}
+    for name, column in frame.items():
+        if name in skip or not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
+            continue
+        values = column.dropna().unique()
+        text = pd.Series(values, dtype=object)
+        if len(values) == 0 or not text.map(lambda v: isinstance(v, str)).all():
+            continue
+        if text.str.fullmatch(ISO_DATE).all():
+            converted[name] = parse_dates(column)
+    return frame.assign(**converted) if converted else frame
+
+
+def parse_dates(column: pd.Series) -> pd.Series:
+    """ISO 8601 text as naive UTC datetimes: one DataError naming the first value that is no real date."""
+    try:
+        return pd.to_datetime(column, format="ISO8601", utc=True).dt.tz_localize(None)
+    except (ValueError, OverflowError) as exc:
+        reason = str(exc).splitlines()[0]
+        raise DataError(
+            f"column {column.name!r} holds ISO 8601 dates, but not every one is a real date ({reason}); "
+            "fix it or list the column in data.categorical"
+        ) from None
 
 
 def csv_options(sep: Any = ",", decimal: Any = ".", prefix: str = "data.") -> dict[str, str]:
@@ -130,8 +176,22 @@ def validate(frame: pd.DataFrame, target: str, categorical: list[str], csv: dict
     if unknown:
         raise DataError(f"data.categorical names columns that do not exist: {', '.join(unknown)}")
     for column in frame.columns.drop(target):
-        if column not in categorical:
+        if column not in categorical and not pd.api.types.is_datetime64_any_dtype(frame[column]):
             check_numeric_text(frame[column], csv)
+            check_near_unique(frame[column])
+
+
+def check_near_unique(column: pd.Series) -> None:
+    """Refuse a text column whose values are nearly all distinct: an ID, a name or free text, not a category."""
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column) or len(column) < NEAR_UNIQUE_ROWS:
+        return
+    distinct = column.nunique()
+    if distinct > NEAR_UNIQUE_SHARE * len(column):
+        raise DataError(
+            f"column {column.name!r} is text with {distinct} distinct values in {len(column)} rows "
+            "(an ID, a name or free text?): list it in data.drop to leave it out, "
+            "or in data.categorical to encode it as a category anyway"
+        )
 
 
 def separator_hint(columns: pd.Index, sep: str) -> str:

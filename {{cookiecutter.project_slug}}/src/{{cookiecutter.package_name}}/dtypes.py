@@ -32,7 +32,8 @@ def compact(frame: pd.DataFrame, keep: str, float32: bool = True) -> pd.DataFram
 
 def read_parquet(path: Path) -> pd.DataFrame:
     """Read a Parquet file, freeing Arrow's buffers as pandas takes each column over: one copy stays, not two."""
-    frame = pq.read_table(path).to_pandas(self_destruct=True, split_blocks=True)
+    # date_as_object=False: a Parquet date column reads as datetime64, the dtype of a date feature
+    frame = pq.read_table(path).to_pandas(self_destruct=True, split_blocks=True, date_as_object=False)
     release_unused()  # hand the decoding buffers back to the system
     return frame
 

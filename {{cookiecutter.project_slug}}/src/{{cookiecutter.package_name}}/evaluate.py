@@ -7,7 +7,7 @@ from .atomic import atomic_dir, write_json
 from .dtypes import read_parquet
 from .errors import run_stage
 from .features import split_xy
-from .plots import classification_plots, feature_importance, regression_plots
+from .plots import PLOT_NAMES, classification_plots, feature_importance, regression_plots
 from .predictions import predict
 from .scoring import cv_metrics, score
 
@@ -28,8 +28,8 @@ def main() -> None:
     plots = (classification_plots if task == "classification" else regression_plots)(predictions, target)
     plots["feature_importance"] = feature_importance(model, features, target, seed)
     with atomic_dir(PLOTS_DIR) as tmp:
-        for name, rows in plots.items():
-            write_json(tmp / f"{name}.json", rows)
+        for name in PLOT_NAMES:
+            write_json(tmp / f"{name}.json", plots.get(name, []))
     write_json(METRICS_PATH, metrics)
     print(f"evaluate: {metrics}")
 

@@ -5,6 +5,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
@@ -14,6 +15,42 @@ from .progress import progress
 
 # Rows encoded at a time: bounds the memory of the feature matrix built for each transform or predict call.
 CHUNK_ROWS = 100_000
+# The numbers a date feature becomes; "hour" too when the times of day vary.
+DATE_PARTS = ("year", "month", "day_of_year", "day_of_week")
+
+
+class DateParts(TransformerMixin, BaseEstimator):
+    """Dates (datetimes, or ISO 8601 text as the API sends them) as numbers: year, month, day of year...
+
+    Stateless: the parts come from the feature schema, so the encoding does not depend on the rows fitted.
+    """
+
+    def __init__(self, parts: tuple[str, ...] = DATE_PARTS) -> None:
+        self.parts = parts
+
+    def fit(self, features: pd.DataFrame, labels: Any = None) -> "DateParts":
+        """Remember the input columns."""
+        self.feature_names_in_ = np.asarray(features.columns, dtype=object)
+        return self
+
+    def transform(self, features: pd.DataFrame) -> np.ndarray:
+        """Each column's parts side by side, NaN where a date is missing; times in UTC."""
+        columns = []
+        for _, column in features.items():
+            dates = pd.to_datetime(column, format="ISO8601", utc=True)
+            columns += [getattr(dates.dt, part).to_numpy(dtype=np.float32, na_value=np.nan) for part in self.parts]
+        return np.column_stack(columns) if columns else np.empty((len(features), 0), dtype=np.float32)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """`<column>_<part>` for each column and part."""
+        names = self.feature_names_in_ if input_features is None else input_features
+        return np.asarray([f"{name}_{part}" for name in names for part in self.parts], dtype=object)
+
+
+def date_parts(column: pd.Series) -> list[str]:
+    """The parts that encode a date column: the hour too when not every value is at midnight."""
+    hours = column.dropna().dt.hour
+    return [*DATE_PARTS, "hour"] if (hours != 0).any() else list(DATE_PARTS)
 
 
 def split_xy(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, pd.Series]:
@@ -26,16 +63,16 @@ def feature_schema(features: pd.DataFrame) -> list[dict[str, Any]]:
     schema = []
     for name, column in features.items():
         numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
-        categories = None if numeric else sorted(map(str, column.dropna().unique()))
-        schema.append(
-            {
-                "name": str(name),
-                "dtype": str(column.dtype),
-                "kind": "number" if numeric else "category",
-                "nullable": bool(column.isna().any()),
-                "categories": categories,
-            }
-        )
+        date = pd.api.types.is_datetime64_any_dtype(column)
+        categories = None if numeric or date else sorted(map(str, column.dropna().unique()))
+        spec = {
+            "name": str(name),
+            "dtype": str(column.dtype),
+            "kind": "date" if date else "number" if numeric else "category",
+            "nullable": bool(column.isna().any()),
+            "categories": categories,
+        }
+        schema.append(spec | ({"parts": date_parts(column)} if date else {}))
     return schema
 
 
@@ -80,6 +117,7 @@ def build_preprocessor(
     """
     numbers = [f["name"] for f in schema if f["kind"] == "number"]
     categorical = [f["name"] for f in schema if f["kind"] == "category"]
+    dates = [(f"date_{f['name']}", DateParts(tuple(f["parts"])), [f["name"]]) for f in schema if f["kind"] == "date"]
     if native:  # histogram boosting bins numbers and handles missing values and categories itself
         ordinal = OrdinalEncoder(
             categories=categories or "auto",
@@ -88,26 +126,33 @@ def build_preprocessor(
             encoded_missing_value=np.nan,
             dtype=np.float32,
         )
-        return ColumnTransformer([("numeric", "passthrough", numbers), ("categorical", ordinal, categorical)])
-    numeric = Pipeline(
-        [("impute", SimpleImputer(strategy="median", keep_empty_features=True)), ("scale", StandardScaler())]
-    )
+        return ColumnTransformer([("numeric", "passthrough", numbers), *dates, ("categorical", ordinal, categorical)])
+    numeric = scaled_numbers()
     encode = Pipeline(
         [
             ("impute", SimpleImputer(strategy="most_frequent", keep_empty_features=True)),
             ("encode", OneHotEncoder(handle_unknown="ignore", sparse_output=False, dtype=np.float32)),
         ]
     )
-    return ColumnTransformer([("numeric", numeric, numbers), ("categorical", encode, categorical)])
+    scaled = [(name, Pipeline([("parts", parts), *scaled_numbers().steps]), columns) for name, parts, columns in dates]
+    return ColumnTransformer([("numeric", numeric, numbers), *scaled, ("categorical", encode, categorical)])
+
+
+def scaled_numbers() -> Pipeline:
+    """Numbers with missing values imputed by the median, then standardised."""
+    return Pipeline(
+        [("impute", SimpleImputer(strategy="median", keep_empty_features=True)), ("scale", StandardScaler())]
+    )
 
 
 def native_categorical_mask(schema: list[dict[str, Any]], max_levels: int) -> list[bool]:
-    """Which columns of the native encoder's output (numbers first) histogram boosting treats as categories.
+    """Which columns of the native encoder's output (numbers, then date parts) histogram boosting treats as categories.
 
     It takes a category natively up to `max_levels` levels (its max_bins); one with more is
     ordinal-encoded and split on as a number.
     """
     numbers = [False for f in schema if f["kind"] == "number"]
+    numbers += [False for f in schema if f["kind"] == "date" for _ in f["parts"]]
     levels = [len(f["categories"]) <= max_levels for f in schema if f["kind"] == "category"]
     return numbers + levels
 

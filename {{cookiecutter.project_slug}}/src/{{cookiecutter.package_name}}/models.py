@@ -54,11 +54,13 @@ def build_estimator(name: str, task: str, hyperparams: dict[str, Any] | None, se
         if key not in allowed:
             close = difflib.get_close_matches(key, allowed, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise PipelineError(f"train.hyperparams: {key!r} is not a parameter of {type(estimator).__name__}{hint}")
+            raise PipelineError(
+                f"train.hyperparams.{name}: {key!r} is not a parameter of {type(estimator).__name__}{hint}"
+            )
     defaults = {"random_state": seed} if "random_state" in allowed else {}
     if isinstance(estimator, LogisticRegression):
         defaults["max_iter"] = 1000
     try:
         return estimator.set_params(**{**defaults, **(hyperparams or {})})
     except (TypeError, ValueError) as exc:
-        raise PipelineError(f"train.hyperparams: {exc}") from None
+        raise PipelineError(f"train.hyperparams.{name}: {exc}") from None

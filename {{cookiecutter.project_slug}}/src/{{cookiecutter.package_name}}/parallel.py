@@ -8,6 +8,7 @@ import joblib
 from sklearn.base import BaseEstimator
 
 from .errors import PipelineError
+from .params import model_hyperparams
 
 try:  # scikit-learn's error for a parameter of the right name but a bad value (private module, so guarded)
     from sklearn.utils._param_validation import InvalidParameterError
@@ -24,14 +25,14 @@ def fit_parallel(model: BaseEstimator, features: Any, labels: Any, train_params:
     estimator's default afterwards, so the saved model's settings do not depend on where it trained.
     """
     estimator = (getattr(model, "estimator", model)).named_steps["estimator"]
-    parallel = "n_jobs" in estimator.get_params() and "n_jobs" not in (train_params.get("hyperparams") or {})
+    parallel = "n_jobs" in estimator.get_params() and "n_jobs" not in model_hyperparams(train_params)
     if parallel:
         estimator.set_params(n_jobs=-1)
     with parallel_backend(train_params) as backend:
         try:
             model.fit(features, labels)
         except InvalidParameterError as exc:
-            section = "train.search" if "SearchCV" in str(exc) else "train.hyperparams"
+            section = "train.search" if "SearchCV" in str(exc) else f"train.hyperparams.{train_params['model']}"
             raise PipelineError(f"{section}: {str(exc).splitlines()[0]}") from None
     if parallel:
         estimator.set_params(n_jobs=None)

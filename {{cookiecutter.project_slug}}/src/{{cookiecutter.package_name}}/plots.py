@@ -18,6 +18,10 @@ CURVE_POINTS = 200
 PLOT_ROWS = 5000
 
 Rows = list[dict[str, Any]]
+# Every plot file of either task, as dvc.yaml's plots list them: evaluate writes each one, the other
+# task's empty ([]), which `dvc plots show` leaves out without a warning. A csv project's task is
+# known only once trained, so the list cannot be chosen when the project is made.
+PLOT_NAMES = ("roc", "precision_recall", "confusion", "predictions", "residuals", "feature_importance")
 
 
 def classification_plots(predictions: Predictions, target: pd.Series) -> dict[str, Rows]:

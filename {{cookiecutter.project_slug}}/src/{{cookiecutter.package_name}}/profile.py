@@ -18,9 +18,12 @@ def profile(frame: pd.DataFrame, target: str) -> dict[str, Any]:
 
 
 def column_stats(column: pd.Series) -> dict[str, Any]:
-    """Missing count plus the range of a number or the most frequent values of a category."""
+    """Missing count plus the range of a number or a date, or the most frequent values of a category."""
     stats: dict[str, Any] = {"missing": int(column.isna().sum())}
-    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+    if pd.api.types.is_datetime64_any_dtype(column):  # the range, as ISO 8601 text
+        present = column.notna().any()
+        stats.update({key: getattr(column, key)().isoformat() if present else None for key in ("min", "max")})
+    elif pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
         described = column.describe()
         stats.update({key: rounded(described[key]) for key in ("mean", "std", "min", "max")})
     else:

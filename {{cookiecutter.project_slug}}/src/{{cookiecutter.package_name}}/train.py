@@ -13,6 +13,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from .artifacts import MODEL_PATH, save_model
+from .bounds import numeric_bounds
 from .dtypes import read_parquet, release_unused
 from .errors import run_stage
 from .features import (
@@ -27,7 +28,7 @@ from .features import (
 )
 from .models import build_estimator, infer_task
 from .parallel import fit_parallel
-from .params import load_params
+from .params import load_params, model_hyperparams
 from .predictions import predict
 from .scoring import cv_metrics, score
 from .search import best_model, search_summary, with_search
@@ -58,7 +59,7 @@ def build_pipeline(
     train_params: dict[str, Any], task: str, schema: list[dict[str, Any]], categories: list[list[Any]] | None = None
 ) -> Pipeline:
     """The feature encoder and the estimator `train.model` names, as one scikit-learn Pipeline."""
-    hyperparams = train_params.get("hyperparams") or {}
+    hyperparams = model_hyperparams(train_params)
     estimator = build_estimator(train_params["model"], task, hyperparams, train_params["seed"])
     native = train_params["model"] == NATIVE_MODEL
     if native and "categorical_features" not in hyperparams:
@@ -110,7 +111,7 @@ def main() -> None:
         "task": task,
         "target": target,
         "classes": [to_json_value(c) for c in model.classes_] if task == "classification" else None,
-        "features": schema,
+        "features": numeric_bounds(model, schema, test_features),  # numbers bounded to what it computes
         "estimator": type(pipeline[-1]).__name__,
         "params": {"train": train_params, "prepare": params["prepare"]},
         "metrics": score(task, test_labels, predictions) | cv_metrics(search),

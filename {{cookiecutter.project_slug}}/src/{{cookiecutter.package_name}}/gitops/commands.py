@@ -5,7 +5,7 @@ import sys
 
 from ..errors import PipelineError
 
-MODEL_ARTIFACT = "model"  # the artifact name of dvc.yaml, used in GTO-style tags: model@v3, model#prod#1
+MODEL_ARTIFACT = "model"  # the artifact name of dvc.yaml and of its GTO tags: model@v0.0.3, model#prod#1
 
 
 def git(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -1,11 +1,15 @@
-"""`make promote VERSION=v3 STAGE=prod`: assign a model version to a stage with a GTO-style tag.
+"""`make promote VERSION=v0.0.3 STAGE=prod`: assign a model version to a stage with GTO.
 
-The tag `model#prod#<n>` points at the commit of `model@v3`; the report site and the API show the
-stage. Push it with `git push origin --tags` (or pass --push origin).
+`gto assign` tags the commit of `model@v0.0.3` with `model#prod#<n>`; the report site, the API and
+`gto show` show the stage. Push the tag with `git push origin --tags` (or pass --push origin).
 """
 
 import argparse
 import re
+
+from gto import api as gto
+from gto.exceptions import GTOException, WrongArgs
+from gto.versions import SemVer
 
 from ..errors import PipelineError, run_stage
 from .commands import MODEL_ARTIFACT, git
@@ -14,23 +18,26 @@ STAGE_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 
 
 def promote(version: str, stage: str) -> str:
-    """Create the stage tag for `version` (v3 or model@v3); return its name."""
-    version_tag = version if "@" in version else f"{MODEL_ARTIFACT}@{version}"
+    """Assign `stage` to `version` (v0.0.3 or model@v0.0.3) with `gto assign`; return the new tag."""
+    version = version.removeprefix(f"{MODEL_ARTIFACT}@")
     if not STAGE_NAME.match(stage):
         raise PipelineError(f"stage {stage!r} is invalid: use lowercase letters, digits and hyphens (e.g. prod)")
-    commit = git("rev-list", "-n", "1", version_tag, check=False)
-    if commit.returncode != 0:
-        raise PipelineError(f"no version tag {version_tag}: `git tag --list '{MODEL_ARTIFACT}@*'` lists them")
-    prefix = f"{MODEL_ARTIFACT}#{stage}#"
-    taken = [int(tag.removeprefix(prefix)) for tag in git("tag", "--list", f"{prefix}*").stdout.split()]
-    tag = f"{prefix}{max(taken, default=0) + 1}"
-    git("tag", "-a", tag, commit.stdout.strip(), "-m", f"Promote {version_tag} to {stage}")
-    return tag
+    listed = f"`gto show {MODEL_ARTIFACT}` lists them"
+    if not SemVer.is_valid(version):
+        raise PipelineError(f"no version tag {MODEL_ARTIFACT}@{version}: versions look like v0.0.3; {listed}")
+    try:
+        # force: promoting the version that holds the stage again is a new, harmless tag, as before GTO
+        assignment = gto.assign(".", MODEL_ARTIFACT, stage, version=version, force=True)
+    except WrongArgs as exc:  # the one left once name, stage and version are valid: not registered
+        raise PipelineError(f"no version tag {MODEL_ARTIFACT}@{version} ({exc}): {listed}") from None
+    except GTOException as exc:
+        raise PipelineError(f"gto assign failed: {exc}") from None
+    return assignment.tag
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("version", help="v3 or model@v3")
+    parser.add_argument("version", help="v0.0.3 or model@v0.0.3")
     parser.add_argument("stage", help="e.g. staging, prod")
     parser.add_argument("--push", metavar="REMOTE", help="push the new tag to this remote")
     args = parser.parse_args()

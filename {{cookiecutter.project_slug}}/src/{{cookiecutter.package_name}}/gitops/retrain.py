@@ -1,32 +1,32 @@
-"""`make retrain`: on main, rerun the pipeline; if the model changed, commit it, tag its version, push.
+"""`make retrain`: on main, rerun the pipeline; if the model changed, commit it, register its version, push.
 
-The commit says [skip ci] so it starts no workflow; commit and tag are pushed atomically, and when
-main moved meanwhile the run starts again from the new main, so no commit is lost and no version
-tag is taken twice. Nothing changed: no commit, no tag.
+The commit says [skip ci] so it starts no workflow. GTO registers the next patch version
+(model@v0.0.1 first, then model@v0.0.2, ...); commit and tag are pushed atomically, and when main
+moved meanwhile the run starts again from the new main, so no commit is lost and no version is
+taken twice. Nothing changed: no commit, no tag.
 """
 
 import argparse
-import re
+
+from gto import api as gto
+from gto.exceptions import ArtifactNotFound
+from gto.versions import SemVer
 
 from ..errors import PipelineError, run_stage
-from ..report.history import MANIFEST
 from .commands import MODEL_ARTIFACT, dvc_push, git, repro
 
 # What a retrain may change: git-tracked outputs of dvc.yaml (a DVC-cached model shows in dvc.lock).
 OUTPUTS = ["dvc.lock", "models", "metrics", "plots", "reports"]
-VERSION_TAG = re.compile(rf"^{MODEL_ARTIFACT}@v(\d+)$")
 ATTEMPTS = 5
 
 
 def next_version() -> str:
-    """The next GTO-style version tag, model@vN, numbered as the site's history numbers the versions.
-
-    N counts the commits that changed the manifest, so a first model committed by hand (shown as v1)
-    makes the first retrain model@v2; a higher existing tag wins, so no number is taken twice.
-    """
-    numbers = [int(m.group(1)) for tag in git("tag", "--list").stdout.split() if (m := VERSION_TAG.match(tag))]
-    committed = int(git("rev-list", "--count", "HEAD", "--", MANIFEST).stdout.strip() or 0)
-    return f"{MODEL_ARTIFACT}@v{max([*numbers, committed]) + 1}"
+    """The version `gto register` gives next: the latest registered one's patch bump, or v0.0.1."""
+    try:
+        latest = gto.find_latest_version(".", MODEL_ARTIFACT)
+    except ArtifactNotFound:  # no tag of the model yet
+        latest = None
+    return SemVer(latest.version).bump_patch().version if latest else SemVer.get_minimal().version
 
 
 def changed_outputs() -> list[str]:
@@ -42,9 +42,9 @@ def attempt(remote: str, branch: str, push_data: bool) -> str | None:
     if push_data:
         dvc_push()
     git("add", "--", *OUTPUTS)
-    tag = next_version()
-    git("commit", "-q", "-m", f"Retrain {tag}: {', '.join(ran) or 'outputs'} changed [skip ci]")
-    git("tag", "-a", tag, "-m", f"Model version {tag.split('@')[1]}")
+    version = next_version()
+    git("commit", "-q", "-m", f"Retrain {MODEL_ARTIFACT}@{version}: {', '.join(ran) or 'outputs'} changed [skip ci]")
+    tag = gto.register(".", MODEL_ARTIFACT, "HEAD", version=version, message=f"Model version {version}").tag
     pushed = git("push", "--atomic", remote, f"HEAD:refs/heads/{branch}", f"refs/tags/{tag}", check=False)
     if pushed.returncode != 0:
         git("tag", "-d", tag)

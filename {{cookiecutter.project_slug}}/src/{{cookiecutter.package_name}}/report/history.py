@@ -1,20 +1,31 @@
 """Every model version from git history, read in one pass: one `git log` and one `git cat-file --batch`."""
 
 import json
-import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gto.constants import ACTION, COUNTER, NAME, STAGE, Action
+from gto.tag import parse_name
+
 from ..gitops.commands import MODEL_ARTIFACT
 
 MANIFEST = "models/model.json"
 FIELD, RECORD = "\x1f", "\x1e"
 LOG_FORMAT = FIELD.join(["%H", "%an", "%aI", "%s", "%D"]) + RECORD
-# GTO's stage tags: model#prod#3 assigns a stage, model#prod!#4 withdraws it.
-STAGE_TAG = re.compile(rf"^{MODEL_ARTIFACT}#(?P<stage>[a-z][a-z0-9-]*)(?P<withdrawn>!?)#(?P<number>\d+)$")
+# The model's GTO tags with the commit they mark; a lightweight tag has no `*objectname`, and GTO ignores it.
+TAG_FORMAT = "%(creatordate:unix) %(objecttype) %(*objectname) %(refname:strip=2)"
+
+
+@dataclass
+class GtoTag:
+    """A GTO tag of the model: model@v0.0.3 registers a version, model#prod#3 assigns a stage."""
+
+    name: str
+    commit: str
+    parsed: dict[str, Any]  # gto.tag.parse_name's reading: action, version, stage, counter
 
 
 @dataclass
@@ -28,14 +39,19 @@ class Version:
     message: str
     tags: list[str]
     manifest: dict[str, Any]
+    version_tag: str | None = None  # its GTO version tag (model@v0.0.3), if registered
     params_changed: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     stages: list[str] = field(default_factory=list)  # the stages it holds now, newest promotion first
 
     @property
+    def short(self) -> str:
+        """The short commit, as `git log --oneline` shows it."""
+        return self.commit[:7]
+
+    @property
     def label(self) -> str:
-        """The version tag (`model@v3`) if the commit has one, else v<number>."""
-        versions = [tag for tag in self.tags if "@" in tag]
-        return versions[0] if versions else f"v{self.number}"
+        """The GTO version tag (`model@v0.0.3`) if the commit is registered, else its short commit."""
+        return self.version_tag or self.short
 
     @property
     def stage(self) -> str | None:
@@ -66,6 +82,8 @@ def read_history(root: Path) -> History:
     log = git(root, "log", "--reverse", f"--format={LOG_FORMAT}", "--", MANIFEST).stdout
     records = [record.strip("\n").split(FIELD) for record in log.split(RECORD) if record.strip()]
     manifests = read_blobs(root, [f"{record[0]}:{MANIFEST}" for record in records])
+    gto_tags = model_tags(root)
+    registered = registrations(gto_tags)
     versions: list[Version] = []
     for (commit, author, date, message, refs), manifest in zip(records, manifests, strict=True):
         if manifest is None:  # the commit deleted the manifest
@@ -81,35 +99,55 @@ def read_history(root: Path) -> History:
                 message=message,
                 tags=tags,
                 manifest=manifest,
+                version_tag=registered.get(commit),
                 params_changed=changed_params(previous, manifest) if previous else {},
             )
         )
-    assign_stages(versions, stage_tags(root))
+    assign_stages(versions, gto_tags)
     return History(versions, "shallow" if shallow else "ok")
 
 
-def stage_tags(root: Path) -> list[str]:
-    """The model's stage tags, oldest first: by creation time, then by their number."""
-    refs = git(root, "for-each-ref", "--format=%(creatordate:unix) %(refname:strip=2)", f"refs/tags/{MODEL_ARTIFACT}#*")
+def model_tags(root: Path) -> list[GtoTag]:
+    """The model's annotated GTO tags, oldest first: by creation time, then by their counter.
+
+    One `git for-each-ref`; GTO's own parser reads the names. The counter orders promotions made
+    within the same second, which GTO's timestamps cannot tell apart.
+    """
+    patterns = [f"refs/tags/{MODEL_ARTIFACT}@*", f"refs/tags/{MODEL_ARTIFACT}#*"]
+    refs = git(root, "for-each-ref", f"--format={TAG_FORMAT}", *patterns)
     tags = []
-    for when, _, name in (line.partition(" ") for line in refs.stdout.splitlines()):
-        if match := STAGE_TAG.match(name):
-            tags.append((int(when), int(match["number"]), name))
-    return [name for *_, name in sorted(tags)]
+    for line in refs.stdout.splitlines():
+        when, kind, commit, name = line.split(" ", 3)
+        parsed = parse_name(name, raise_on_fail=False)
+        if kind == "tag" and commit and parsed.get(NAME) == MODEL_ARTIFACT:
+            tags.append((int(when), parsed.get(COUNTER, 0), GtoTag(name, commit, parsed)))
+    return [tag for *_, tag in sorted(tags, key=lambda item: item[:2])]
 
 
-def assign_stages(versions: list[Version], tags: list[str]) -> None:
+def registrations(tags: list[GtoTag]) -> dict[str, str]:
+    """The version tag of each registered commit; a later deregistration (model@v0.0.3!) removes it."""
+    registered: dict[str, str] = {}
+    for tag in tags:
+        if tag.parsed[ACTION] == Action.REGISTER:
+            registered[tag.commit] = tag.name
+        elif tag.parsed[ACTION] == Action.DEREGISTER:
+            registered.pop(tag.commit, None)
+    return registered
+
+
+def assign_stages(versions: list[Version], tags: list[GtoTag]) -> None:
     """Give each stage to the version its newest tag names, or to none if that tag withdraws it.
 
-    Promoting v4 to prod moves prod from the version that held it; as in GTO, the older tags stay
-    in git as the record of past promotions.
+    Promoting v0.0.4 to prod moves prod from the version that held it; as in GTO, the older tags
+    stay in git as the record of past promotions.
     """
-    version_of = {tag: version for version in versions for tag in version.tags}
+    version_of = {version.commit: version for version in versions}
     holders: dict[str, Version | None] = {}
     for tag in tags:  # oldest first, each re-inserted last: the dict ends in promotion order
-        match = STAGE_TAG.match(tag)
-        holders.pop(match["stage"], None)
-        holders[match["stage"]] = None if match["withdrawn"] else version_of.get(tag)
+        if STAGE not in tag.parsed:
+            continue
+        holders.pop(tag.parsed[STAGE], None)
+        holders[tag.parsed[STAGE]] = None if tag.parsed[ACTION] == Action.UNASSIGN else version_of.get(tag.commit)
     for stage, version in reversed(holders.items()):
         if version is not None:
             version.stages.append(stage)

@@ -136,10 +136,11 @@ def data_summary(manifest: dict, profile: dict | None) -> str:
         if "classes" in target
         else f"from {target['min']:.6g} to {target['max']:.6g} (mean {target['mean']:.6g})"
     )
-    numbers = sum(1 for f in manifest["features"] if f["kind"] == "number")
+    kinds = [f["kind"] for f in manifest["features"]]
+    dates = f", {kinds.count('date')} date" if "date" in kinds else ""
     return (
         f"{profile['rows']} rows ({manifest['data']['train_rows']} used to train); "
-        f"{numbers} numeric and {len(manifest['features']) - numbers} categorical features; "
+        f"{kinds.count('number')} numeric{dates} and {kinds.count('category')} categorical features; "
         f"target `{target['name']}`: {balance}. Details on the [Data](data.md) page.\n"
     )
 
@@ -152,6 +153,8 @@ def example_row(manifest: dict, profile: dict | None) -> dict[str, Any]:
         info = stats.get(feature["name"], {})
         if feature["kind"] == "number":
             row[feature["name"]] = round(info["mean"], 3) if info.get("mean") is not None else 0
+        elif feature["kind"] == "date":
+            row[feature["name"]] = info.get("max") or "2024-01-01"
         else:
             row[feature["name"]] = next(iter(info.get("top", {})), (feature.get("categories") or [""])[0])
     return row
@@ -304,7 +307,7 @@ def version_row(version: Version, metric_names: list[str]) -> list[Any]:
         version.date[:10],
         version.author,
         version.message,
-        f"`{version.commit[:8]}`",
+        f"`{version.short}`",
         short(version.manifest.get("sha256")),
         *[metrics.get(name) for name in metric_names],
         changed,

@@ -12,7 +12,7 @@ from .model_store import ModelUnavailable, store
 from .predictor import model_info, predict
 from .registry import log_prediction
 from .release import release_of
-from .schemas import ErrorResponse, PredictResponse, field_errors
+from .schemas import ErrorResponse, HealthResponse, PredictResponse, field_errors
 
 
 class ModelAPI(NinjaAPI):
@@ -55,7 +55,7 @@ def unexpected(request: HttpRequest, exc: Exception) -> JsonResponse:
 @api.post(
     "/predict",
     response={200: PredictResponse, 400: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse,
-              422: ErrorResponse, 503: ErrorResponse},
+              422: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse},
     summary="Predict for a batch of instances",
 )  # fmt: skip
 def predict_endpoint(request: HttpRequest) -> JsonResponse:
@@ -82,7 +82,8 @@ def predict_endpoint(request: HttpRequest) -> JsonResponse:
     return JsonResponse(result)
 
 
-@api.get("/model", summary="The served model's manifest")
+@api.get("/model", response={200: dict[str, Any], 500: ErrorResponse, 503: ErrorResponse},
+         summary="The served model's manifest")  # fmt: skip
 def model_endpoint(request: HttpRequest) -> JsonResponse:
     """The manifest of the served model with its release: version, stage, sha256, metrics, features, params."""
     try:
@@ -93,7 +94,11 @@ def model_endpoint(request: HttpRequest) -> JsonResponse:
     return JsonResponse({**manifest, **model_info(manifest), **release})
 
 
-@api.get("/health", summary="200 when the model is loaded and verified, 503 with the reason otherwise")
+@api.get(
+    "/health",
+    response={200: HealthResponse, 500: ErrorResponse, 503: HealthResponse},
+    summary="200 when the model is loaded and verified, 503 with the reason otherwise",
+)
 def health_endpoint(request: HttpRequest) -> JsonResponse:
     """Liveness and readiness in one: is a verified model loaded?"""
     try:

@@ -62,7 +62,7 @@ class ModelStore:
                 self._failure = (signature, str(exc))
                 log.error("model not served: %s", exc)
                 raise ModelUnavailable(str(exc)) from None
-            # Answers name the release (model@v3) when git history knows it, else the sha256 prefix.
+            # Answers name the release (model@v0.0.3) when git history knows it, else the sha256 prefix.
             release = release_of(loaded.manifest, self.model_path().resolve().parent.parent)
             loaded = LoadedModel(loaded.model, {**loaded.manifest, "version": release["version"]})
             self._served = Served(loaded, request_model(loaded.manifest["features"], settings.SERVING_MAX_ROWS))

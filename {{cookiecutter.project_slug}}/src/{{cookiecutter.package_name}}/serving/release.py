@@ -15,7 +15,7 @@ from ..report.history import read_history
 
 
 def release_of(manifest: dict[str, Any], root: Path) -> dict[str, Any]:
-    """The model's version (model@v3, or its sha256 prefix when nothing names it) and stages.
+    """The model's version: model@v0.0.3, else its short commit, else (uncommitted) its sha256 prefix.
 
     `stages` lists every stage it holds, newest promotion first (["prod", "staging"]); `stage` is
     the first of them, or None.

@@ -1,10 +1,22 @@
 """Request and response schemas; the request's fields are built from the model manifest's features."""
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
 
-KINDS = {"number": float, "category": str}
+from ..data import ISO_DATE as DATE_PATTERN
+
+
+def iso_date(value: str) -> str:
+    """Refuse an ISO 8601-shaped text that is no real date or time (2024-02-30)."""
+    datetime.fromisoformat(value)  # its ValueError becomes a 422 naming the field
+    return value
+
+
+# A date feature: the ISO 8601 forms training reads (data.ISO_DATE), checked to be real dates.
+ISO_DATE = Annotated[str, Field(pattern=f"^{DATE_PATTERN}$"), AfterValidator(iso_date)]
+KINDS = {"number": float, "category": str, "date": ISO_DATE}
 
 
 class ModelInfo(BaseModel):
@@ -22,6 +34,14 @@ class PredictResponse(BaseModel):
     model: ModelInfo
 
 
+class HealthResponse(BaseModel):
+    """ok with the served model (200), or unavailable with the reason (503)."""
+
+    status: str
+    model: ModelInfo | None = None
+    reason: str | None = None
+
+
 class ErrorResponse(BaseModel):
     """A 4xx/5xx answer: what went wrong and, for a bad body, each bad field."""
 
@@ -29,17 +49,27 @@ class ErrorResponse(BaseModel):
     errors: list[dict[str, str]] = []
 
 
+def bounded(kind: Any, feature: dict[str, Any]) -> Any:
+    """A number type within the manifest's bounds (what the model's arithmetic holds); other kinds as they are."""
+    if feature.get("minimum") is None and feature.get("maximum") is None:
+        return kind
+    return Annotated[kind, Field(ge=feature.get("minimum"), le=feature.get("maximum"))]
+
+
 def request_model(features: list[dict[str, Any]], max_rows: int) -> type[BaseModel]:
     """A plain pydantic model of {"instances": [...]}: fast to validate, with the real field names.
 
-    Strict types (no "1" for 1), no NaN or infinity, no unknown or missing fields; null only for
-    features that had missing values in training.
+    Strict types (no "1" for 1), no NaN or infinity, numbers within the bounds that keep the model
+    finite, no unknown fields; null, or the field left out, only for features that had missing
+    values in training.
     """
     fields: dict[str, Any] = {}
     for index, feature in enumerate(features):
-        kind = KINDS[feature["kind"]]
-        annotation = kind | None if feature.get("nullable") else kind
-        fields[f"f{index}"] = (annotation, Field(alias=feature["name"]))
+        kind = bounded(KINDS[feature["kind"]], feature)
+        if feature.get("nullable"):  # may be null or left out: missing, as in training
+            fields[f"f{index}"] = (kind | None, Field(None, alias=feature["name"]))
+        else:
+            fields[f"f{index}"] = (kind, Field(alias=feature["name"]))
     instance = create_model(
         "Instance",
         __config__=ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, populate_by_name=False),

@@ -1,7 +1,7 @@
 """`manage.py predict_file in.csv out.csv`: batch scoring through the API's validation."""
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 from django.conf import settings
@@ -28,6 +28,8 @@ def numbers_or_error(column: pd.Series) -> pd.Series:
 
 class Command(BaseCommand):
     help = "Score a CSV or Parquet file with the served model; write the rows with their predictions as CSV."
+    # A batch job, not a web server: it needs no DJANGO_SECRET_KEY, which the system checks demand.
+    requires_system_checks: ClassVar[list[str]] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("input", type=Path)
@@ -42,20 +44,23 @@ class Command(BaseCommand):
             frame = read_table(options["input"], csv)
         except (ModelUnavailable, DataError) as exc:
             raise CommandError(str(exc)) from None
-        names = [feature["name"] for feature in served.loaded.manifest["features"]]
-        missing = [name for name in names if name not in frame.columns]
+        features = served.loaded.manifest["features"]
+        names = [feature["name"] for feature in features]
+        missing = [f["name"] for f in features if f["name"] not in frame.columns and not f.get("nullable")]
         if missing:
             raise CommandError(f"{options['input']} lacks feature columns: {', '.join(missing)}")
         frame = frame.reset_index(drop=True)
-        for feature in served.loaded.manifest["features"]:
-            if feature["kind"] == "number":
+        for feature in features:
+            if feature["kind"] == "number" and feature["name"] in frame.columns:
                 frame[feature["name"]] = numbers_or_error(frame[feature["name"]])
         predictions: list[Any] = []
         probabilities: list[list[float]] = []
         chunk_rows = settings.SERVING_MAX_ROWS
+        # A nullable feature's absent column is missing throughout: left out of the rows, as the API allows.
+        present = frame[[name for name in names if name in frame.columns]]
         for start in range(0, len(frame), chunk_rows):
             # Through JSON, so a file gets exactly the API's checks (types, nulls, NaN as null).
-            chunk = frame[names].iloc[start : start + chunk_rows].to_json(orient="records")
+            chunk = present.iloc[start : start + chunk_rows].to_json(orient="records")
             try:
                 payload = served.request_model.model_validate_json('{"instances": ' + chunk + "}")
                 rows = [row.model_dump(by_alias=True) for row in payload.instances]

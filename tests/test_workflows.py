@@ -1,0 +1,93 @@
+"""The baked workflows, step by step, on a stand-in for a GitHub-hosted runner (see runner.py).
+
+A pull request runs ci.yml (install, lint, test, PR report, comment, site); its merge runs retrain.yml
+(install, retrain, commit and tag, site). Nothing from the test's environment is on the runner's PATH,
+so a step that only works with an activated venv fails here as it would on GitHub.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import TEMPLATE, Project
+from runner import GitHubAPI, Runner, bare_python
+
+PYTHON_VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
+WORKFLOWS = Path(".github") / "workflows"
+
+
+def origin_git(origin: Path, *args: str) -> str:
+    return subprocess.run(["git", "--git-dir", str(origin), *args], capture_output=True, text=True).stdout
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[GitHubAPI]:
+    server = GitHubAPI()
+    yield server
+    server.shutdown()
+
+
+@pytest.mark.slow
+def test_a_pull_request_and_its_merge_on_a_hosted_runner(
+    bake: Callable[..., Project], tmp_path: Path, api: GitHubAPI
+) -> None:
+    project = bake(project_name="Runner", dataset="csv", python_version=PYTHON_VERSION)
+    project.dvc("repro")
+    project.commit_all("First model")
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
+    project.run("git", "remote", "add", "origin", str(origin))
+    project.run("git", "push", "-q", "-u", "origin", "main")
+    project.run("git", "checkout", "-q", "-b", "shallower-trees")
+    params = (project.path / "params.yaml").read_text()
+    (project.path / "params.yaml").write_text(params.replace("min_samples_leaf: 1", "min_samples_leaf: 5", 1))
+    project.commit_all("Shallower trees")
+    project.run("git", "push", "-q", "origin", "shallower-trees")
+
+    runner = Runner(tmp_path / "runner", origin, bare_python(tmp_path / "setup-python"), api)
+    pull_request = {"number": 7, "base": {"ref": "main"}, "head": {"ref": "shallower-trees"}}
+    steps = runner.run_job(
+        project.path / WORKFLOWS / "ci.yml", "check", "pull_request", {"pull_request": pull_request}, "shallower-trees"
+    )
+    assert all(step.returncode == 0 for step in steps), runner.log()
+    assert [step.name for step in steps][-1] == "Build the report site", runner.log()
+    tested = next(step for step in steps if step.name == "Test")
+    assert " passed" in tested.output and " failed" not in tested.output, tested.output
+    [comment] = api.comments[7]
+    assert "<!-- model-report -->" in comment["body"]
+    assert "min_samples_leaf` | 1 | 5 |" in comment["body"], comment["body"]
+    assert set(api.tokens) == {"Bearer test-token"}
+
+    project.run("git", "checkout", "-q", "main")
+    project.run("git", "merge", "-q", "--no-ff", "shallower-trees", "-m", "Merge pull request #7")
+    project.run("git", "push", "-q", "origin", "main")
+    steps = runner.run_job(project.path / WORKFLOWS / "retrain.yml", "retrain", "push", {}, "refs/heads/main")
+    assert all(step.returncode == 0 for step in steps), runner.log()
+    assert steps[-1].name.startswith("actions/upload-pages-artifact"), runner.log()
+    head = origin_git(origin, "log", "-1", "--format=%an|%s", "main")
+    assert head.startswith("github-actions[bot]|Retrain") and "[skip ci]" in head, head
+    assert origin_git(origin, "tag", "--points-at", "main").startswith("model@v"), runner.log()
+    changed = origin_git(origin, "show", "--name-only", "--format=", "main").split()
+    assert {"dvc.lock", "models/model.joblib", "models/model.json", "metrics/metrics.json"} <= set(changed)
+
+    # The README's commands in a plain shell of that machine: no venv activated, setup-python's python first.
+    shell = {"PATH": f"{runner.python_bin}:{runner.tools}:/usr/bin:/bin", "HOME": str(runner.home)}
+    code, output = runner.shell("sed -i 's/min_samples_leaf: 5/min_samples_leaf: 3/' params.yaml", shell)
+    code, output = runner.shell(".venv/bin/dvc repro", shell)
+    assert code == 0 and "Running stage 'train'" in output, output
+    code, output = runner.shell("make repro && make metrics", shell)
+    assert code == 0 and "didn't change, skipping" in output, output
+
+
+def test_the_workflows_name_only_steps_the_runner_stand_in_knows() -> None:
+    """Every `uses:` of the baked workflows is one the stand-in emulates, so the test above runs them all."""
+    known = {"actions/checkout", "actions/setup-python", "actions/upload-pages-artifact", "actions/deploy-pages"}
+    for workflow in (TEMPLATE / "{{cookiecutter.project_slug}}" / WORKFLOWS).glob("*.yml"):
+        lines = workflow.read_text().splitlines()
+        used = {line.split("uses:")[1].split("@")[0].strip() for line in lines if "uses:" in line}
+        assert used <= known, f"{workflow.name} uses {used - known}"
