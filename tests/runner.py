@@ -281,7 +281,3 @@ def read_env_file(path: Path) -> dict[str, str]:
             values[name] = value
     return values
 
-
-def runner_env_path(python_bin: Path) -> dict[str, str]:
-    """The PATH and HOME a plain shell on a runner has after setup-python (for commands outside workflows)."""
-    return {"PATH": f"{python_bin}{os.pathsep}{RUNNER_PATH}"}
