@@ -279,4 +279,3 @@ def read_env_file(path: Path) -> dict[str, str]:
             name, value = line.split("=", 1)
             values[name] = value
     return values
-

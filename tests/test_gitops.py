@@ -125,7 +125,7 @@ def test_retrain_commits_tags_and_pushes_once(loop: tuple[Project, Path], tmp_pa
     assert origin_tags(origin) == ["model@v0.0.1"]
     assert runner.run("git", "rev-list", "-n", "1", "model@v0.0.1").stdout.strip() == sha
     assert gto_show(runner.path) == [("v0.0.1", [])]  # GTO (and so DVC Studio) reads the version
-    runner.run(str(BIN / "python"), "-c", f"from {runner.package}.artifacts import load_model; load_model()")
+    runner.run(str(BIN / "python"), "-c", f"from {runner.package}.registry.artifacts import load_model; load_model()")
 
     again = make(runner, "retrain")  # nothing changed since: no commit, no tag
     assert "did not change" in again.stdout

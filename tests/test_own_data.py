@@ -83,8 +83,8 @@ def test_iso_dates_become_date_features_the_api_and_data_page_accept(bake: Calla
         f"""
 import json
 from pydantic import ValidationError
-from {project.package}.artifacts import load_model
-from {project.package}.serving.predictor import predict
+from {project.package}.registry.artifacts import load_model
+from {project.package}.serving.predictor import predict_rows
 from {project.package}.serving.schemas import request_model
 loaded = load_model()
 model = request_model(loaded.manifest["features"], 10)
@@ -92,7 +92,7 @@ for day in ["2024-04-01", "2024-04-01T09:30", "2024-04-01T09:30:15Z", "2024-04-0
     row = {{"day": day, "opened": "2024-07-01T09:00:00+01:00", "store": "north"}}
     try:
         model.model_validate({{"instances": [row]}})
-        print(day, "ok", round(predict(loaded, [row])["predictions"][0]))
+        print(day, "ok", round(predict_rows(loaded, [row])["predictions"][0]))
     except ValidationError:
         print(day, "refused")
 """,

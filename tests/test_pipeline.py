@@ -118,6 +118,53 @@ def test_a_csv_regression_target_is_inferred(bake: Callable[..., Project]) -> No
     assert "r2" in project.json("metrics/metrics.json")
 
 
+def test_an_integer_regression_target_with_a_rare_value_trains_when_train_task_says_so(
+    bake: Callable[..., Project],
+) -> None:
+    # few distinct integers look like classes, and one seen once could not be stratified: train.task decides
+    project = bake(dataset="csv")
+    frame = churn_frame(800, seed=3, missing=0.0).drop(columns="churned")
+    frame["rating"] = (frame["tenure_months"] // 12).astype(int)  # 0..5
+    frame.loc[0, "rating"] = 9  # one row only
+    frame.to_csv(project.path / "data" / "raw" / "data.csv", index=False)
+    project.set_params("data", target="rating")
+    project.set_params("train", task="regression")
+    repro(project)
+    assert project.json("models/model.json")["task"] == "regression"
+    assert project.json("reports/data_profile.json")["target"]["task"] == "regression"
+
+
+def test_the_data_page_and_the_manifest_agree_on_the_task(bake: Callable[..., Project]) -> None:
+    # a float target with a few distinct values: training says regression, so must the data page
+    project = bake(dataset="csv", use_django="no")
+    frame = churn_frame(600, seed=4, missing=0.0).drop(columns="churned")
+    frame["score"] = (frame["tenure_months"] // 15).astype(float) + 0.5  # 5 distinct floats
+    frame.to_csv(project.path / "data" / "raw" / "data.csv", index=False)
+    project.set_params("data", target="score")
+    repro(project)
+    assert project.json("models/model.json")["task"] == "regression"
+    script = (
+        f"import json; from {project.package}.report.pages import data_page; "
+        "print(data_page(json.load(open('reports/data_profile.json'))))"
+    )
+    page = project.run(str(BIN / "python"), "-c", script).stdout
+    assert "| statistic | value |" in page and "| class |" not in page
+
+
+def test_bytecode_is_no_change_and_a_new_module_reruns_only_the_stages_of_its_folder(
+    trained_default: Project, tmp_path: Path
+) -> None:
+    # folder deps see every file in them: .dvcignore keeps out the __pycache__ that Python writes
+    project = trained_default.copy(tmp_path / "project")
+    env = {key: value for key, value in project.env().items() if key != "PYTHONDONTWRITEBYTECODE"}
+    dvc = str(BIN / "dvc")
+    project.run(dvc, "repro", "--force", env=env)
+    assert list((project.path / "src" / project.package / "modeling").glob("__pycache__/*.pyc"))
+    assert project.ran_stages(project.run(dvc, "repro", env=env).stdout) == []
+    (project.path / "src" / project.package / "modeling" / "my_estimator.py").write_text('"""A new estimator."""\n')
+    assert project.ran_stages(project.run(dvc, "repro", env=env).stdout) == ["train", "evaluate"]
+
+
 def test_a_data_file_that_prepare_does_not_depend_on_is_refused(bake: Callable[..., Project]) -> None:
     project = bake(dataset="wine")
     repro(project)

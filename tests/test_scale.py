@@ -34,7 +34,7 @@ def predictions(project: Project) -> list:
     """The model's predictions on the test split, computed in a fresh process."""
     code = (
         "import json, pandas as pd\n"
-        f"from {project.package}.artifacts import load_model\n"
+        f"from {project.package}.registry.artifacts import load_model\n"
         "loaded = load_model()\n"
         "test = pd.read_parquet('data/prepared/test.parquet').drop(columns=loaded.manifest['target'])\n"
         "print(json.dumps(loaded.model.predict(test).tolist()))"

@@ -5,8 +5,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.data import load_dataset, read_table, validate
-from {{ cookiecutter.package_name }}.dtypes import compact
+from {{ cookiecutter.package_name }}.data.dtypes import compact
+from {{ cookiecutter.package_name }}.data.load import load_dataset, read_table
+from {{ cookiecutter.package_name }}.data.validate import validate
 from {{ cookiecutter.package_name }}.errors import DataError, PipelineError
 from {{ cookiecutter.package_name }}.prepare import check_tracked
 

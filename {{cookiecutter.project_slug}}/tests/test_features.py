@@ -4,13 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.features import (
-    build_preprocessor,
-    encode_matrix,
-    feature_schema,
-    fitting_rows,
-    observed_categories,
-)
+from {{ cookiecutter.package_name }}.data.schema import feature_schema
+from {{ cookiecutter.package_name }}.features import custom
+from {{ cookiecutter.package_name }}.features.native import encode_matrix, fitting_rows, observed_categories
+from {{ cookiecutter.package_name }}.features.preprocessor import build_preprocessor
 from {{ cookiecutter.package_name }}.progress import progress
 from {{ cookiecutter.package_name }}.train import build_pipeline
 
@@ -54,7 +51,7 @@ def test_the_native_encoder_fitted_on_a_few_rows_encodes_like_one_fitted_on_all(
     schema = feature_schema(table)
     given = build_preprocessor(schema, native=True, categories=observed_categories(table, schema))
     given.fit(fitting_rows(table, schema))
-    monkeypatch.setattr("{{ cookiecutter.package_name }}.features.CHUNK_ROWS", 3)
+    monkeypatch.setattr("{{ cookiecutter.package_name }}.progress.CHUNK_ROWS", 3)
     learned = build_preprocessor(schema, native=True).fit(table)
     assert np.array_equal(encode_matrix(given, table), learned.transform(table), equal_nan=True)
 
@@ -76,3 +73,21 @@ def test_a_quick_step_prints_no_progress(capsys: pytest.CaptureFixture[str]) -> 
     with progress(300, "predict") as bar:
         bar.update(300)
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("model", ["random_forest", "hist_gradient_boosting"])
+def test_a_feature_added_in_custom_py_reaches_the_model(model: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def amount_squared(rows: pd.DataFrame) -> pd.Series:
+        return rows["amount"] ** 2
+
+    monkeypatch.setitem(custom.OWN_FEATURES, "amount_squared", amount_squared)
+    train = {"model": model, "seed": 0, "hyperparams": {}}
+    pipeline = build_pipeline(train, "classification", feature_schema(FRAME)).fit(FRAME, LABELS)
+    names = list(pipeline.named_steps["features"].get_feature_names_out())
+    assert "own__amount_squared" in names and pipeline[-1].n_features_in_ == len(names)
+    column = pipeline.named_steps["features"].transform(FRAME)[:, names.index("own__amount_squared")]
+    if model == "hist_gradient_boosting":
+        assert np.allclose(column, FRAME["amount"] ** 2)  # passed to boosting as it is
+    else:
+        assert np.isclose(column.std(), 1, atol=0.01)  # imputed and scaled like any number
+    assert pipeline.predict(FRAME.head(3)).shape == (3,)  # requests carry the raw features only

@@ -15,7 +15,7 @@ from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.gitops import pr_comment
 from {{ cookiecutter.package_name }}.gitops.promote import promote
 from {{ cookiecutter.package_name }}.gitops.retrain import next_version
-from {{ cookiecutter.package_name }}.report.history import read_history
+from {{ cookiecutter.package_name }}.registry.versions import read_history
 
 
 class FakeGitHub(BaseHTTPRequestHandler):

@@ -1,10 +1,13 @@
-"""Task inference and the estimator registry."""
+"""Task inference and the estimators by name."""
 
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.errors import PipelineError
-from {{ cookiecutter.package_name }}.models import ESTIMATORS, build_estimator, infer_task
+from {{ cookiecutter.package_name }}.data.profile import profile
+from {{ cookiecutter.package_name }}.data.task import infer_task
+from {{ cookiecutter.package_name }}.errors import DataError, PipelineError
+from {{ cookiecutter.package_name }}.modeling.estimators import ESTIMATORS, build_estimator
+from {{ cookiecutter.package_name }}.prepare import split
 
 
 @pytest.mark.parametrize(
@@ -45,3 +48,14 @@ def test_misspelt_hyperparameter_suggests_the_right_one() -> None:
 def test_unknown_task_is_named() -> None:
     with pytest.raises(PipelineError, match=r"train\.task 'clustering'"):
         infer_task(pd.Series([1, 2]), "clustering")
+
+
+def test_the_profile_and_the_split_follow_the_task_train_fits() -> None:
+    floats = pd.DataFrame({"x": range(40), "y": [0.5, 1.5, 2.5, 3.5, 4.5] * 8})
+    target = profile(floats, "y")["target"]
+    assert target["task"] == "regression" and "classes" not in target  # as train infers it
+    rare = pd.DataFrame({"x": range(40), "y": [0, 1, 2, 3] * 9 + [0, 1, 2, 9]})
+    with pytest.raises(DataError, match="class 9 has a single row"):
+        split(rare, "y", 0.25, 0)  # auto: a few integers are classes, and 9 cannot be stratified
+    train, test = split(rare, "y", 0.25, 0, task="regression")
+    assert len(train) + len(test) == 40

@@ -1,5 +1,6 @@
 """The stages end to end in a scratch folder: outputs, the hash check, failures that keep outputs."""
 
+import ast
 import json
 from pathlib import Path
 
@@ -8,19 +9,21 @@ import pandas as pd
 import pytest
 import yaml
 
-from {{ cookiecutter.package_name }} import evaluate, prepare, train
-from {{ cookiecutter.package_name }} import features as features_module
-from {{ cookiecutter.package_name }}.artifacts import (
-    MODEL_PATH,
-    ModelVersionWarning,
-    load_model,
-    manifest_path,
-    sha256_file,
-)
+from {{ cookiecutter.package_name }} import evaluate, prepare, progress, train
+from {{ cookiecutter.package_name }}.data.schema import feature_schema, split_xy
 from {{ cookiecutter.package_name }}.errors import ModelIntegrityError, PipelineError
-from {{ cookiecutter.package_name }}.features import feature_schema, split_xy
+from {{ cookiecutter.package_name }}.paths import (
+    MANIFEST_PATH,
+    METRICS_PATH,
+    MODEL_PATH,
+    PLOTS_DIR,
+    PREPARED_DIR,
+    PROFILE_PATH,
+    TEST_PATH,
+)
+from {{ cookiecutter.package_name }}.registry.artifacts import ModelVersionWarning, load_model, sha256_file
 
-OUTPUTS = [MODEL_PATH, manifest_path(MODEL_PATH), evaluate.METRICS_PATH, prepare.PREPARED_DIR / "train.parquet"]
+OUTPUTS = [MODEL_PATH, MANIFEST_PATH, METRICS_PATH, PREPARED_DIR / "train.parquet"]
 
 
 def run_pipeline() -> None:
@@ -41,18 +44,18 @@ def edit_params(section: str, **values: object) -> None:
 
 def test_pipeline_writes_a_verified_model_and_its_metrics(trained_workdir: Path) -> None:
     loaded = load_model()
-    metrics = json.loads(evaluate.METRICS_PATH.read_text())
+    metrics = json.loads(METRICS_PATH.read_text())
     assert loaded.manifest["sha256"] == sha256_file(MODEL_PATH)
     assert loaded.manifest["metrics"] == metrics
     assert set(metrics) & {"accuracy", "r2"}
-    test = pd.read_parquet(evaluate.TEST_PATH)
+    test = pd.read_parquet(TEST_PATH)
     features = [feature["name"] for feature in loaded.manifest["features"]]
     assert len(loaded.model.predict(test[features])) == len(test)
-    importance = json.loads((evaluate.PLOTS_DIR / "feature_importance.json").read_text())
+    importance = json.loads((PLOTS_DIR / "feature_importance.json").read_text())
     assert sorted(row["feature"] for row in importance) == sorted(features)  # one row per feature
     scores = [row["importance"] for row in importance]
     assert scores == sorted(scores, reverse=True) and scores[0] > 0  # largest first; some feature matters
-    assert json.loads(prepare.PROFILE_PATH.read_text())["rows"] > len(test)
+    assert json.loads(PROFILE_PATH.read_text())["rows"] > len(test)
 
 
 def test_the_same_inputs_give_the_same_model(trained_workdir: Path) -> None:
@@ -72,19 +75,19 @@ def test_histogram_boosting_trains_the_model_the_whole_pipeline_would(
     prepare.main()
     target = yaml.safe_load(Path("params.yaml").read_text())["data"]["target"]
     for split in ("train", "test"):  # a predictive int32 column beyond float32's exact integers (2**24)
-        path = prepare.PREPARED_DIR / f"{split}.parquet"
+        path = PREPARED_DIR / f"{split}.parquet"
         frame = pd.read_parquet(path)
         codes, classes = pd.factorize(frame[target], sort=True)
         frame["big"] = (50_000_000 + (codes >= len(classes) // 2)).astype("int32")
         frame.to_parquet(path, index=False)
-    monkeypatch.setattr(features_module, "CHUNK_ROWS", 7)  # many chunks
+    monkeypatch.setattr(progress, "CHUNK_ROWS", 7)  # many chunks
     train.main()
     loaded = load_model()
     params = yaml.safe_load(Path("params.yaml").read_text())
-    features, labels = split_xy(pd.read_parquet(prepare.PREPARED_DIR / "train.parquet"), target)
+    features, labels = split_xy(pd.read_parquet(PREPARED_DIR / "train.parquet"), target)
     whole = train.build_pipeline(params["train"], loaded.manifest["task"], feature_schema(features))
     whole.fit(features, labels)  # the encoder learns its categories from the rows, as a plain Pipeline does
-    test, _ = split_xy(pd.read_parquet(evaluate.TEST_PATH), target)
+    test, _ = split_xy(pd.read_parquet(TEST_PATH), target)
     assert np.array_equal(loaded.model.predict(test), whole.predict(test))
     if hasattr(whole, "predict_proba"):
         assert np.array_equal(loaded.model.predict_proba(test), whole.predict_proba(test))
@@ -98,7 +101,7 @@ def test_a_tampered_model_is_refused(trained_workdir: Path) -> None:
 
 
 def test_another_scikit_learn_version_is_a_warning(trained_workdir: Path) -> None:
-    manifest_file = manifest_path(MODEL_PATH)
+    manifest_file = MANIFEST_PATH
     manifest = json.loads(manifest_file.read_text())
     manifest["versions"]["scikit-learn"] = "0.1"
     manifest_file.write_text(json.dumps(manifest))
@@ -116,3 +119,45 @@ def test_a_failed_stage_keeps_the_previous_outputs(trained_workdir: Path) -> Non
         prepare.main()
     assert snapshot() == before
     assert not list(Path().rglob("*.tmp"))
+
+
+def imported_files(package: Path, module: Path) -> set[Path]:
+    """The package's files that `module` imports, directly or through each other (parsed, not run)."""
+    seen, todo = set(), [module]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for node in ast.walk(ast.parse(current.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:  # from .x import y, from . import y
+                base = current.parents[node.level - 1]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == package.name:
+                base = package.parent
+            else:
+                continue
+            target = base.joinpath(*(node.module or "").split("."))
+            candidates = [target.with_suffix(".py"), *(target / f"{alias.name}.py" for alias in node.names)]
+            todo += [path for path in candidates if path.is_file()]
+    return seen
+
+
+@pytest.mark.parametrize("stage", ["prepare", "train", "evaluate"])
+def test_dvc_yaml_deps_cover_every_module_a_stage_imports(stage: str) -> None:
+    # a module missing from a stage's deps would change the stage's results without `dvc repro` seeing it
+    root = Path(__file__).resolve().parents[1]
+    package = root / "src" / "{{ cookiecutter.package_name }}"
+    deps = [root / dep for dep in yaml.safe_load((root / "dvc.yaml").read_text())["stages"][stage]["deps"]]
+    for path in imported_files(package, package / f"{stage}.py"):
+        assert any(path == dep or path.is_relative_to(dep) for dep in deps), f"dvc.yaml: {stage} lacks a dep on {path}"
+    for init in package.rglob("__init__.py"):  # imported with their folders; a docstring only, so no dep
+        assert all(isinstance(node, ast.Expr) for node in ast.parse(init.read_text()).body), init
+
+
+def test_serving_report_and_gitops_depend_on_the_registry_not_on_each_other() -> None:
+    package = Path(__file__).resolve().parents[1] / "src" / "{{ cookiecutter.package_name }}"
+    parts = [package / name for name in ("serving", "report", "gitops") if (package / name).is_dir()]
+    for part in parts:
+        imported = set().union(*(imported_files(package, path) for path in part.rglob("*.py")))
+        crossing = [path for path in imported for other in parts if other != part and path.is_relative_to(other)]
+        assert not crossing, f"{part.name} imports {crossing}"

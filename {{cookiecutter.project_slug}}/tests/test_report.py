@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from {{ cookiecutter.package_name }}.registry.versions import changed_params, read_history
 from {{ cookiecutter.package_name }}.report import pipeline
 from {{ cookiecutter.package_name }}.report.fallback_svg import layout_svg
-from {{ cookiecutter.package_name }}.report.history import changed_params, read_history
 from {{ cookiecutter.package_name }}.report.pages import build_site
 
 

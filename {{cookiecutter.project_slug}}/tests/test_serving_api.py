@@ -187,6 +187,27 @@ def test_model_names_the_release_and_stage_from_git_tags(client: Client, model_c
     assert client.get("/api/health").json()["model"]["version"] == "model@v0.0.1"
 
 
+def test_model_runs_no_git_per_request_and_sees_a_promotion(
+    client: Client, model_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = model_copy.parent.parent
+    identity = ["-c", "user.name=T", "-c", "user.email=t@example.com"]
+    for command in (["init", "-q", "-b", "main"], ["add", "models"], [*identity, "commit", "-qm", "Model"],
+                    [*identity, "tag", "-a", "model@v0.0.1", "-m", "Register"]):  # fmt: skip
+        subprocess.run(["git", *command], cwd=root, check=True, capture_output=True)
+    assert client.get("/api/model").json()["stage"] is None  # the first request reads the history
+    calls: list[Any] = []
+    run, popen = subprocess.run, subprocess.Popen
+    monkeypatch.setattr(subprocess, "run", lambda *args, **kwargs: calls.append(args) or run(*args, **kwargs))
+    monkeypatch.setattr(subprocess, "Popen", lambda *args, **kwargs: calls.append(args) or popen(*args, **kwargs))
+    for _ in range(5):
+        assert client.get("/api/model").json()["version"] == "model@v0.0.1"
+    assert calls == []
+    monkeypatch.undo()
+    subprocess.run(["git", *identity, "tag", "-a", "model#prod#1", "-m", "Promote"], cwd=root, check=True)
+    assert client.get("/api/model").json()["stage"] == "prod"  # a new tag: the history is read again
+
+
 def test_outside_git_the_environment_names_the_release(
     client: Client, model_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

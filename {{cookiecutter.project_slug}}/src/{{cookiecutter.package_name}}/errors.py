@@ -1,4 +1,4 @@
-"""Errors a user can fix, and the one-line exit every stage uses for them."""
+"""Errors a user can fix, and the one-line exit every command uses for them."""
 
 import sys
 from collections.abc import Callable
@@ -16,10 +16,10 @@ class ModelIntegrityError(PipelineError):
     """A saved model is missing or does not match its manifest."""
 
 
-def run_stage(stage: Callable[[], None]) -> None:
-    """Run a stage; on a PipelineError print one line and exit 1 instead of a traceback."""
+def run_main(main: Callable[[], None]) -> None:
+    """Run a command's main(); on a PipelineError print one line and exit 1 instead of a traceback."""
     try:
-        stage()
+        main()
     except PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None

@@ -1,19 +1,14 @@
 """Stage evaluate: score the saved model on the test split; write metrics and plot data."""
 
-from pathlib import Path
-
-from .artifacts import MODEL_PATH, load_model
 from .atomic import atomic_dir, write_json
-from .dtypes import read_parquet
-from .errors import run_stage
-from .features import split_xy
-from .plots import PLOT_NAMES, classification_plots, feature_importance, regression_plots
-from .predictions import predict
-from .scoring import cv_metrics, score
-
-TEST_PATH = Path("data/prepared/test.parquet")
-METRICS_PATH = Path("metrics/metrics.json")
-PLOTS_DIR = Path("plots")
+from .data.dtypes import read_parquet
+from .data.schema import split_xy
+from .errors import run_main
+from .modeling.metrics import cv_metrics, score
+from .modeling.plots import PLOT_NAMES, classification_plots, feature_importance, regression_plots
+from .modeling.predict import predict_table
+from .paths import METRICS_PATH, MODEL_PATH, PLOTS_DIR, TEST_PATH
+from .registry.artifacts import load_model
 
 
 def main() -> None:
@@ -23,7 +18,7 @@ def main() -> None:
     model, task = loaded.model, loaded.manifest["task"]
     features, target = split_xy(read_parquet(TEST_PATH), loaded.manifest["target"])
 
-    predictions = predict(model, features, "evaluate: predict")
+    predictions = predict_table(model, features, "evaluate: predict")
     metrics = score(task, target, predictions) | cv_metrics(loaded.manifest.get("search"))
     plots = (classification_plots if task == "classification" else regression_plots)(predictions, target)
     plots["feature_importance"] = feature_importance(model, features, target, seed)
@@ -35,4 +30,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run_stage(main)
+    run_main(main)

@@ -1,20 +1,22 @@
 """Read the pipeline parameters that DVC tracks in params.yaml, refusing a key the pipeline does not know."""
 
-import difflib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from .errors import PipelineError
+from .formatting import closest
+from .paths import DVC_FILE, PARAMS_FILE
 
-PARAMS_FILE = Path("params.yaml")
-DVC_FILE = Path("dvc.yaml")
 MODELS = ("random_forest", "gradient_boosting", "hist_gradient_boosting", "linear")
 ANY = None  # a leaf: any value; a dict: the keys it may hold; FREE: keys checked elsewhere
 FREE: dict[str, Any] = {}
+# The scikit-learn parameter names of a model named in train.model (modeling.estimators.parameter_names).
+EstimatorParams = Callable[[str], list[str]]
 # Every key of params.yaml. train.hyperparams.<model> and train.search.space hold the estimator's
-# own parameter names: models.py and search.py check them against scikit-learn.
+# own parameter names: modeling/estimators.py and modeling/search.py check them against scikit-learn.
 KNOWN: dict[str, Any] = {
     "data": dict.fromkeys(("dataset", "path", "sep", "decimal", "target", "categorical", "drop")),
     "prepare": dict.fromkeys(("split", "seed", "float32")),
@@ -27,11 +29,19 @@ KNOWN: dict[str, Any] = {
 }
 
 
-def load_params(path: Path = PARAMS_FILE) -> dict[str, Any]:
-    """Return params.yaml as a dict, after checking that every key in it is one the pipeline reads."""
+def load_params(
+    path: Path = PARAMS_FILE, sections: tuple[str, ...] = tuple(KNOWN), estimator_params: EstimatorParams | None = None
+) -> dict[str, Any]:
+    """Return params.yaml as a dict, after checking that every key of `sections` is one the pipeline reads.
+
+    A stage checks the sections it reads (prepare: data and prepare), so that its code needs no
+    estimator; `estimator_params` (the train stage's) adds the estimators' own names to the hints.
+    """
     params = yaml.safe_load(path.read_text()) or {}
     model = str((params.get("train") or {}).get("model", "")) if isinstance(params, dict) else ""
-    check_keys(params, {**dict.fromkeys(own_sections(path.parent / DVC_FILE), FREE), **KNOWN}, model=model)
+    known = {key: value if key in sections else FREE for key, value in KNOWN.items()}
+    hints = known_paths(KNOWN, estimator_params=estimator_params)
+    check_keys(params, {**dict.fromkeys(own_sections(path.parent / DVC_FILE), FREE), **known}, hints, model=model)
     return params
 
 
@@ -47,49 +57,40 @@ def own_sections(dvc_file: Path) -> list[str]:
     return names
 
 
-def check_keys(params: Any, known: dict[str, Any], prefix: str = "", model: str = "") -> None:
-    """Raise a PipelineError naming the first unknown key and the closest known one."""
+def check_keys(params: Any, known: dict[str, Any], hints: list[str], prefix: str = "", model: str = "") -> None:
+    """Raise a PipelineError naming the first unknown key and the closest of the `hints` (dotted keys)."""
     if not isinstance(params, dict) or known is FREE:
         return
     for key, value in params.items():
         name = f"{prefix}{key}"
         if key not in known:
-            raise PipelineError(f"params.yaml: unknown key {name}{suggestion(name, str(key), model)}")
+            raise PipelineError(f"params.yaml: unknown key {name}{suggestion(name, str(key), hints, model)}")
         if isinstance(known[key], dict):
-            check_keys(value, known[key], f"{name}.", model)
+            check_keys(value, known[key], hints, f"{name}.", model)
 
 
-def suggestion(name: str, key: str, model: str = "") -> str:
+def suggestion(name: str, key: str, paths: list[str], model: str = "") -> str:
     """' (did you mean train.search.cv?)': the known key spelled closest to `key`, at any level."""
-    paths = known_paths(KNOWN)
-    close = difflib.get_close_matches(name, paths, n=1, cutoff=0.8)
+    close = closest(name, paths, cutoff=0.8)
     if not close:  # a key at the wrong level: match its last part, the trained model's parameters first
         by_last: dict[str, str] = {}
         for path in sorted(paths, key=lambda path: f"hyperparams.{model}." not in path):
             by_last.setdefault(path.rsplit(".", 1)[-1], path)
-        leaf = difflib.get_close_matches(key, by_last, n=1, cutoff=0.8)
-        close = [by_last[leaf[0]]] if leaf else []
-    return f" (did you mean {close[0]}?)" if close else ""
+        leaf = closest(key, by_last, cutoff=0.8)
+        close = by_last[leaf] if leaf else None
+    return f" (did you mean {close}?)" if close else ""
 
 
-def known_paths(known: dict[str, Any], prefix: str = "") -> list[str]:
-    """Every dotted key of `known`, sections included, with the default estimators' parameter names."""
+def known_paths(known: dict[str, Any], prefix: str = "", estimator_params: EstimatorParams | None = None) -> list[str]:
+    """Every dotted key of `known`, sections included, with the estimators' parameter names when given."""
     paths = []
     for key, value in known.items():
         paths.append(f"{prefix}{key}")
         if value is FREE and prefix == "train.hyperparams.":
-            paths += [f"{prefix}{key}.{name}" for name in estimator_params(key)]
+            paths += [f"{prefix}{key}.{name}" for name in (estimator_params(key) if estimator_params else [])]
         elif isinstance(value, dict):
-            paths += known_paths(value, f"{prefix}{key}.")
+            paths += known_paths(value, f"{prefix}{key}.", estimator_params)
     return paths
-
-
-def estimator_params(model: str) -> list[str]:
-    """The scikit-learn parameter names of `model` (classifier and regressor)."""
-    from .models import ESTIMATORS  # here: params.py is read by every stage, scikit-learn only by some
-
-    names = {name for cls in ESTIMATORS[model].values() for name in cls().get_params()}
-    return sorted(names)
 
 
 def model_hyperparams(train: dict[str, Any]) -> dict[str, Any]:

@@ -7,16 +7,16 @@ import yaml
 from sklearn.model_selection import train_test_split
 
 from .atomic import atomic_path, write_json
-from .data import load_dataset
-from .dtypes import compact
-from .errors import DataError, PipelineError, run_stage
-from .models import infer_task
+from .data.dtypes import compact
+from .data.load import load_dataset
+from .data.profile import profile
+from .data.task import infer_task
+from .errors import DataError, PipelineError, run_main
 from .params import load_params
-from .profile import profile
+from .paths import DVC_FILE, PROFILE_PATH, TEST_PATH, TRAIN_PATH
 
-PREPARED_DIR = Path("data/prepared")
-PROFILE_PATH = Path("reports/data_profile.json")
-DVC_FILE = Path("dvc.yaml")
+# The params.yaml sections this stage reads (and train.task, which decides whether to stratify).
+SECTIONS = ("data", "prepare")
 
 
 def check_tracked(data_path: str | None, dvc_file: Path = DVC_FILE) -> None:
@@ -36,12 +36,16 @@ def check_tracked(data_path: str | None, dvc_file: Path = DVC_FILE) -> None:
     )
 
 
-def split(frame: pd.DataFrame, target: str, test_size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split rows into train and test, stratified by class when the target is a class label."""
+def split(
+    frame: pd.DataFrame, target: str, test_size: float, seed: int, task: str = "auto"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split rows into train and test, stratified by class when the task (train.task) is classification."""
     labels = frame[target]
-    stratify = labels if infer_task(labels) == "classification" else None
+    stratify = labels if infer_task(labels, task) == "classification" else None
     if stratify is not None and (rare := labels.value_counts()).min() < 2:
-        raise DataError(f"target class {rare.idxmin()!r} has a single row: each class needs at least 2 to split")
+        label = rare.idxmin()
+        label = label.item() if hasattr(label, "item") else label  # 9, not np.int64(9)
+        raise DataError(f"target class {label!r} has a single row: each class needs at least 2 to split")
     try:
         return train_test_split(frame, test_size=test_size, random_state=seed, stratify=stratify)
     except ValueError as exc:
@@ -56,19 +60,19 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
 
 def main() -> None:
     """Validate everything first: nothing is written unless the data is usable."""
-    params = load_params()
-    target = params["data"]["target"]
+    params = load_params(sections=SECTIONS)
+    target, task = params["data"]["target"], (params.get("train") or {}).get("task", "auto")
     check_tracked(params["data"].get("path"))
     frame = compact(load_dataset(params["data"]), target, params["prepare"].get("float32", True))
-    data_profile = profile(frame, target)
-    train, test = split(frame, target, params["prepare"]["split"], params["prepare"]["seed"])
+    data_profile = profile(frame, target, task)
+    train, test = split(frame, target, params["prepare"]["split"], params["prepare"]["seed"], task)
     features = frame.shape[1] - 1
     del frame  # the split holds copies: free the whole table before writing them
-    write_parquet(train, PREPARED_DIR / "train.parquet")
-    write_parquet(test, PREPARED_DIR / "test.parquet")
+    write_parquet(train, TRAIN_PATH)
+    write_parquet(test, TEST_PATH)
     write_json(PROFILE_PATH, data_profile)
     print(f"prepare: {len(train)} train and {len(test)} test rows, {features} features")
 
 
 if __name__ == "__main__":
-    run_stage(main)
+    run_main(main)

@@ -2,8 +2,10 @@
 
 import os
 import sys
+from collections.abc import Iterator
 from typing import Any
 
+import pandas as pd
 from tqdm import tqdm
 
 from .errors import PipelineError
@@ -13,6 +15,8 @@ LOG_INTERVAL = 30.0
 # A step quicker than this prints no progress at all; in a log, a longer one prints a line every
 # interval and a last one when it ends.
 QUIET_SECONDS = 2.0
+# Rows encoded or predicted at a time: bounds the memory of each transform or predict call.
+CHUNK_ROWS = 100_000
 LOG_FORMAT = "{desc}: {n_fmt}/{total_fmt}{unit} ({percentage:.0f}%), {rate_fmt}, {remaining} left{postfix}"
 
 
@@ -61,3 +65,13 @@ def progress(total: int, desc: str, unit: str = "rows") -> tqdm:
         file=Silent(),
         bar_format=LOG_FORMAT,
     )
+
+
+def chunks(frame: pd.DataFrame, desc: str, rows: int | None = None) -> Iterator[tuple[int, pd.DataFrame]]:
+    """(start, rows) of `frame`, `rows` (default CHUNK_ROWS) at a time, with a progress bar over the whole table."""
+    rows = rows or CHUNK_ROWS
+    with progress(len(frame), desc) as bar:
+        for start in range(0, len(frame), rows):
+            chunk = frame.iloc[start : start + rows]
+            yield start, chunk
+            bar.update(len(chunk))

@@ -2,40 +2,30 @@
 
 import hashlib
 import platform
-import subprocess
 import time
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from .artifacts import MODEL_PATH, save_model
-from .bounds import numeric_bounds
-from .dtypes import read_parquet, release_unused
-from .errors import run_stage
-from .features import (
-    build_preprocessor,
-    encode_matrix,
-    feature_schema,
-    fitting_rows,
-    native_categorical_mask,
-    native_dtype,
-    observed_categories,
-    split_xy,
-)
-from .models import build_estimator, infer_task
-from .parallel import fit_parallel
+from .data.dtypes import read_parquet, release_unused
+from .data.schema import Feature, feature_schema, split_xy
+from .data.task import infer_task
+from .errors import run_main
+from .features.native import NATIVE_MODEL, encode_up_front, native_categorical_mask, observed_categories
+from .features.preprocessor import build_preprocessor
+from .modeling.bounds import numeric_bounds
+from .modeling.estimators import build_estimator, parameter_names
+from .modeling.metrics import cv_metrics, score
+from .modeling.parallel import fit_parallel
+from .modeling.predict import predict_table
+from .modeling.search import best_model, search_summary, with_search
 from .params import load_params, model_hyperparams
-from .predictions import predict
-from .scoring import cv_metrics, score
-from .search import best_model, search_summary, with_search
+from .paths import MODEL_PATH, TEST_PATH, TRAIN_PATH
+from .registry.artifacts import save_model
+from .registry.git import git
 
-PREPARED_DIR = Path("data/prepared")
-# The model that bins numbers and handles missing values and categories itself (the native encoder).
-NATIVE_MODEL = "hist_gradient_boosting"
 LIBRARIES = ("scikit-learn", "pandas", "numpy", "joblib")
 
 
@@ -46,7 +36,7 @@ def data_hash(frame: pd.DataFrame) -> str:
 
 def git_commit() -> str | None:
     """The commit the code was trained from, or None outside a git repository."""
-    result = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
+    result = git("rev-parse", "HEAD", check=False)
     return result.stdout.strip() if result.returncode == 0 else None
 
 
@@ -56,7 +46,7 @@ def to_json_value(value: Any) -> Any:
 
 
 def build_pipeline(
-    train_params: dict[str, Any], task: str, schema: list[dict[str, Any]], categories: list[list[Any]] | None = None
+    train_params: dict[str, Any], task: str, schema: list[Feature], categories: list[list[Any]] | None = None
 ) -> Pipeline:
     """The feature encoder and the estimator `train.model` names, as one scikit-learn Pipeline."""
     hyperparams = model_hyperparams(train_params)
@@ -73,9 +63,9 @@ def build_pipeline(
 
 def main() -> None:
     """Fit on the train split, score on the test split, save model and manifest together."""
-    params = load_params()
+    params = load_params(estimator_params=parameter_names)
     target, train_params = params["data"]["target"], params["train"]
-    frame = read_parquet(PREPARED_DIR / "train.parquet")
+    frame = read_parquet(TRAIN_PATH)
     rows, train_hash = len(frame), data_hash(frame)
     features, labels = split_xy(frame, target)
     del frame  # from here on only the features and labels stay in memory
@@ -84,17 +74,9 @@ def main() -> None:
     native = train_params["model"] == NATIVE_MODEL
     pipeline = build_pipeline(train_params, task, schema, observed_categories(features, schema) if native else None)
     encoder = None
-    if native:
-        # Given its categories, the native encoder's output does not depend on the rows it is fitted
-        # on: encode the table once and free it, then fit on the matrix (the model Pipeline.fit makes).
-        # Boosting takes a float64 matrix without a copy, unless it has categorical features: it
-        # copies then whatever it gets, so the encoder's own dtype (float32 mostly) is cheaper.
-        encoder = pipeline.named_steps["features"].fit(fitting_rows(features, schema))
-        categorical = pipeline[-1].get_params()["categorical_features"]
-        dtype = np.float64 if categorical is None else native_dtype(features, schema)
-        features = encode_matrix(encoder, features, dtype, "train: encode")
+    if native:  # encode the table once and free it, then fit on the matrix
+        features, encoder = encode_up_front(pipeline, features, schema)
         release_unused()  # the table is gone: give its memory back before boosting takes more
-        pipeline.set_params(features="passthrough")
     fitted = with_search(pipeline, train_params.get("search"), train_params["seed"])
     print(f"train: fitting {type(pipeline[-1]).__name__} on {rows:,} rows x {len(schema)} features", flush=True)
     started = time.perf_counter()
@@ -105,8 +87,8 @@ def main() -> None:
     if encoder is not None:
         model.set_params(features=encoder)
 
-    test_features, test_labels = split_xy(read_parquet(PREPARED_DIR / "test.parquet"), target)
-    predictions = predict(model, test_features, "train: score")
+    test_features, test_labels = split_xy(read_parquet(TEST_PATH), target)
+    predictions = predict_table(model, test_features, "train: score")
     manifest = {
         "task": task,
         "target": target,
@@ -125,4 +107,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run_stage(main)
+    run_main(main)

@@ -1,19 +1,9 @@
-"""Run git and DVC from the GitOps steps, with one clear error when they fail."""
+"""Run DVC from the GitOps steps, with one clear error when it fails (git: registry.git)."""
 
 import subprocess
 import sys
 
 from ..errors import PipelineError
-
-MODEL_ARTIFACT = "model"  # the artifact name of dvc.yaml and of its GTO tags: model@v0.0.3, model#prod#1
-
-
-def git(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run git; raise PipelineError with its message when `check` and it fails."""
-    result = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
-    if check and result.returncode != 0:
-        raise PipelineError(f"git {' '.join(args)} failed: {(result.stderr or result.stdout).strip()}")
-    return result
 
 
 def dvc_push() -> None:

@@ -7,28 +7,23 @@ from typing import Any
 from dvc.repo import Repo
 
 from ..atomic import atomic_path
-from ..errors import run_stage
+from ..errors import run_main
+from ..formatting import cell
 from .commands import repro
 
 MARKER = "<!-- model-report -->"  # lets the PR comment be found and updated on later pushes
 
 
-def cell(value: Any) -> str:
-    """A table cell: numbers rounded, nothing as a dash."""
-    if value is None:
-        return "-"
-    return f"{value:.6g}" if isinstance(value, float) else str(value)
-
-
 def signed(value: Any) -> str:
     """A change with its sign."""
-    return f"{value:+.6g}" if isinstance(value, int | float) else cell(value)
+    return f"{value:+.6g}" if isinstance(value, int | float) else cell(value, missing="-")
 
 
 def diff_table(diff: dict[str, dict[str, dict[str, Any]]], kind: str, base: str, change: bool) -> str:
     """A Markdown table of DVC's metrics or params diff: the base's value, this branch's, and the change."""
     rows = [
-        [f"`{name}`", cell(values.get("old")), cell(values.get("new"))] + ([signed(values.get("diff"))] * change)
+        [f"`{name}`", cell(values.get("old"), missing="-"), cell(values.get("new"), missing="-")]
+        + ([signed(values.get("diff"))] * change)
         for entries in diff.values()
         for name, values in sorted(entries.items())
     ]
@@ -75,4 +70,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run_stage(main)
+    run_main(main)

@@ -11,8 +11,9 @@ from gto import api as gto
 from gto.exceptions import GTOException, WrongArgs
 from gto.versions import SemVer
 
-from ..errors import PipelineError, run_stage
-from .commands import MODEL_ARTIFACT, git
+from ..errors import PipelineError, run_main
+from ..registry.git import git
+from ..registry.versions import MODEL_ARTIFACT
 
 STAGE_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 
@@ -48,4 +49,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run_stage(main)
+    run_main(main)

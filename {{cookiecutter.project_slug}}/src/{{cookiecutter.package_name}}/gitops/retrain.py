@@ -12,11 +12,12 @@ from gto import api as gto
 from gto.exceptions import ArtifactNotFound
 from gto.versions import SemVer
 
-from ..errors import PipelineError, run_stage
-from .commands import MODEL_ARTIFACT, dvc_push, git, repro
+from ..errors import PipelineError, run_main
+from ..paths import OUTPUTS  # a DVC-cached model shows in dvc.lock
+from ..registry.git import git
+from ..registry.versions import MODEL_ARTIFACT
+from .commands import dvc_push, repro
 
-# What a retrain may change: git-tracked outputs of dvc.yaml (a DVC-cached model shows in dvc.lock).
-OUTPUTS = ["dvc.lock", "models", "metrics", "plots", "reports"]
 ATTEMPTS = 5
 
 
@@ -83,4 +84,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run_stage(main)
+    run_main(main)

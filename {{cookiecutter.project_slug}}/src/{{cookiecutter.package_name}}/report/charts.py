@@ -1,7 +1,6 @@
 """Static SVG charts (matplotlib) of the plot data that evaluate writes, and of metrics over versions."""
 
 import io
-from typing import Any
 
 import matplotlib
 
@@ -9,10 +8,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # after use(): the backend must be chosen first
 import pandas as pd
 
+from ..formatting import Rows
+
 # Same input, same SVG bytes: no random ids, no timestamp.
 plt.rcParams.update({"svg.hashsalt": "report", "svg.fonttype": "none", "figure.dpi": 100})
-
-Rows = list[dict[str, Any]]
 
 
 def to_svg(figure: plt.Figure) -> str:

@@ -5,8 +5,10 @@ from typing import Any
 
 from mkdocs.structure.files import File, Files
 
+from {{ cookiecutter.package_name }}.paths import DVC_FILE, OUTPUTS, PARAMS_FILE
+
 # Files whose change should rebuild the site under `mkdocs serve`.
-WATCHED = ("dvc.yaml", "dvc.lock", "params.yaml", "models/model.json", "metrics", "plots", "reports")
+WATCHED = (str(DVC_FILE), str(PARAMS_FILE), *OUTPUTS)
 
 
 def project_root(config: Any) -> Path:
@@ -17,7 +19,7 @@ def project_root(config: Any) -> Path:
 def on_files(files: Files, config: Any) -> Files:
     """Add the generated pages and images to the site."""
     # Imported here, not at the top: MkDocs puts this file's folder first on sys.path while it
-    # loads the hook, where report/history.py would shadow a package named `history`.
+    # loads the hook, where report/pages.py would shadow a module named `pages`.
     from {{ cookiecutter.package_name }}.report.pages import build_site
 
     for path, content in build_site(project_root(config)).items():

@@ -4,8 +4,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..formatting import cell
+from ..paths import MANIFEST_PATH, METRICS_PATH, PLOTS_DIR, PROFILE_PATH
+from ..registry.manifest import Manifest
+from ..registry.versions import History, Version, read_history
 from . import charts
-from .history import History, Version, read_history
 from .pipeline import STYLES, build_graph, read_stages, render_svg
 
 NO_RUN = (
@@ -27,15 +30,6 @@ def table(headers: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def cell(value: Any) -> str:
-    """A value as table-safe text."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value).replace("|", "\\|").replace("\n", " ")
-
-
 def short(digest: str | None) -> str:
     """The first 12 characters of a hash, as code."""
     return f"`{digest[:12]}`" if digest else ""
@@ -43,9 +37,9 @@ def short(digest: str | None) -> str:
 
 def build_site(root: Path) -> dict[str, str]:
     """Every generated page and image, keyed by its path in the site's docs."""
-    manifest = read_json(root / "models" / "model.json")
-    metrics = read_json(root / "metrics" / "metrics.json")
-    profile = read_json(root / "reports" / "data_profile.json")
+    manifest = read_json(root / MANIFEST_PATH)
+    metrics = read_json(root / METRICS_PATH)
+    profile = read_json(root / PROFILE_PATH)
     history = read_history(root)
     files = {
         "index.md": model_card(root, manifest, profile, history),
@@ -56,7 +50,7 @@ def build_site(root: Path) -> dict[str, str]:
     plot_images = {
         f"{PLOTS_ASSETS}/{name}.svg": render(rows)
         for name, (_, render) in charts.PLOT_CHARTS.items()
-        if (rows := read_json(root / "plots" / f"{name}.json"))
+        if (rows := read_json(root / PLOTS_DIR / f"{name}.json"))
     }
     files |= plot_images
     files["metrics.md"] = metrics_page(metrics, plot_images, previous_version(history, manifest))
@@ -69,7 +63,7 @@ def build_site(root: Path) -> dict[str, str]:
     return files
 
 
-def model_card(root: Path, manifest: dict | None, profile: dict | None, history: History) -> str:
+def model_card(root: Path, manifest: Manifest | None, profile: dict | None, history: History) -> str:
     """The home page: what the model predicts, from what data, how good it is, how to call it."""
     limitations = root / "docs" / "limitations.md"
     lines = ["# Model card\n"]
@@ -107,7 +101,7 @@ def model_card(root: Path, manifest: dict | None, profile: dict | None, history:
         "## Use the model\n",
         "```python\n"
         "import pandas\n"
-        f"from {__package__.split('.')[0]}.artifacts import load_model\n\n"
+        f"from {__package__.split('.')[0]}.registry.artifacts import load_model\n\n"
         "loaded = load_model()  # refuses a file whose sha256 differs from models/model.json\n"
         f"loaded.model.predict(pandas.DataFrame([{json.dumps(example_row(manifest, profile))}]))\n"
         "```\n",
@@ -126,7 +120,7 @@ def model_card(root: Path, manifest: dict | None, profile: dict | None, history:
     return "\n".join(lines)
 
 
-def data_summary(manifest: dict, profile: dict | None) -> str:
+def data_summary(manifest: Manifest, profile: dict | None) -> str:
     """Rows, features and the target's balance or range."""
     if profile is None:
         return "No data profile yet: run `dvc repro`.\n"
@@ -145,7 +139,7 @@ def data_summary(manifest: dict, profile: dict | None) -> str:
     )
 
 
-def example_row(manifest: dict, profile: dict | None) -> dict[str, Any]:
+def example_row(manifest: Manifest, profile: dict | None) -> dict[str, Any]:
     """A plausible input row: the mean of each number, the most frequent value of each category."""
     stats = {f["name"]: f for f in (profile or {}).get("features", [])}
     row: dict[str, Any] = {}
@@ -193,7 +187,7 @@ def pipeline_page(root: Path) -> str:
     return "\n".join(lines)
 
 
-def previous_version(history: History, manifest: dict | None) -> Version | None:
+def previous_version(history: History, manifest: Manifest | None) -> Version | None:
     """The committed version before the current model (the newest one if the current is uncommitted)."""
     versions = history.versions
     if manifest and versions and versions[-1].manifest.get("sha256") != manifest.get("sha256"):
@@ -265,7 +259,7 @@ def data_page(profile: dict | None) -> str:
     return "\n".join(lines)
 
 
-def history_page(history: History, manifest: dict | None) -> str:
+def history_page(history: History, manifest: Manifest | None) -> str:
     """One row per model version, newest first, a chart of the metrics, and the newest diff."""
     lines = ["# Model history\n"]
     notes = {

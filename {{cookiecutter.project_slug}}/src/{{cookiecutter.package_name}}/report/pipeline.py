@@ -10,7 +10,7 @@ import pydot
 import yaml
 from dvc.repo import Repo
 
-from .history import flatten
+from ..registry.versions import flatten
 
 log = logging.getLogger("mkdocs.plugins.report")
 
@@ -91,7 +91,7 @@ def node_id(kind: str, name: str) -> str:
 
 
 def build_graph(stages: list[Stage]) -> pydot.Dot:
-    """One node per stage and per data/model/metrics file (code files are listed, not drawn)."""
+    """One node per stage and per data/model/metrics file (code files and folders are listed, not drawn)."""
     graph = pydot.Dot("pipeline", graph_type="digraph", rankdir="LR", bgcolor="transparent")
     graph.set_node_defaults(fontname="Helvetica", fontsize="11", style="filled")
     files: set[str] = set()
@@ -118,7 +118,7 @@ def build_graph(stages: list[Stage]) -> pydot.Dot:
             )
         )
         for path in stage.deps:
-            if not path.endswith(".py"):
+            if not path.endswith(".py") and not path.startswith("src/"):
                 graph.add_edge(pydot.Edge(add_file(path), stage_node))
         if stage.params:
             graph.add_edge(pydot.Edge(add_file("params.yaml"), stage_node, style="dashed"))

@@ -1,1 +1,1 @@
-"""The Django app that serves the model: prediction API, model registry, admin."""
+"""The Django app that serves the model: prediction API, served-model records, admin."""

@@ -9,8 +9,8 @@ from ninja import NinjaAPI
 from pydantic import ValidationError
 
 from .model_store import ModelUnavailable, store
-from .predictor import model_info, predict
-from .registry import log_prediction
+from .predictor import model_info, predict_rows
+from .records import log_prediction
 from .release import release_of
 from .schemas import ErrorResponse, HealthResponse, PredictResponse, field_errors
 
@@ -77,7 +77,7 @@ def predict_endpoint(request: HttpRequest) -> JsonResponse:
             return error(400, "request body is not valid JSON", field_errors(exc))
         return error(422, "invalid instances: each bad field is listed in errors", field_errors(exc))
     rows = [row.model_dump(by_alias=True) for row in payload.instances]
-    result = predict(served.loaded, rows)
+    result = predict_rows(served.loaded, rows)
     log_prediction(served.loaded.manifest["sha256"], rows, result)
     return JsonResponse(result)
 

@@ -1,4 +1,4 @@
-"""The model of this process: loaded once through artifacts.load_model(), shared by all threads."""
+"""The model of this process: loaded once through registry.artifacts.load_model(), shared by all threads."""
 
 import logging
 import threading
@@ -8,8 +8,8 @@ from pathlib import Path
 from django.conf import settings
 from pydantic import BaseModel
 
-from ..artifacts import LoadedModel, load_model
 from ..errors import ModelIntegrityError
+from ..registry.artifacts import LoadedModel, load_model, manifest_path
 from .release import release_of
 from .schemas import request_model
 
@@ -43,7 +43,7 @@ class ModelStore:
     def _signature(self) -> tuple:
         """What identifies the files on disk: a change means a new load attempt is worth it."""
         path = self.model_path()
-        files = (path, path.with_suffix(".json"))
+        files = (path, manifest_path(path))
         return (str(path), *[(p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None for p in files])
 
     def get(self) -> Served:
@@ -64,10 +64,10 @@ class ModelStore:
                 raise ModelUnavailable(str(exc)) from None
             # Answers name the release (model@v0.0.3) when git history knows it, else the sha256 prefix.
             release = release_of(loaded.manifest, self.model_path().resolve().parent.parent)
-            loaded = LoadedModel(loaded.model, {**loaded.manifest, "version": release["version"]})
+            loaded = LoadedModel(loaded.model, loaded.manifest | {"version": release["version"]})
             self._served = Served(loaded, request_model(loaded.manifest["features"], settings.SERVING_MAX_ROWS))
             self._failure = None
-        from .registry import register_on_startup  # the registry needs the ORM, ready only after setup
+        from .records import register_on_startup  # the records need the ORM, ready only after setup
 
         register_on_startup(loaded.manifest)
         return self._served

@@ -1,4 +1,4 @@
-"""The model registry and the optional prediction log, both visible in the admin."""
+"""Database tables: the model versions this service served and the optional prediction log, both in the admin."""
 
 from django.db import models
 

@@ -1,20 +1,23 @@
-"""Turn validated rows into predictions with the loaded model: shared by the API and predict_file."""
+"""Turn validated rows into the API's JSON answer with the loaded model: shared by the API and predict_file."""
 
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..artifacts import LoadedModel
-from ..predictions import predict_once
+from ..data.schema import Feature
+from ..formatting import DECIMALS
+from ..modeling.predict import predict_once
+from ..registry.artifacts import LoadedModel
+from ..registry.manifest import Manifest
 
 
-def model_info(manifest: dict[str, Any]) -> dict[str, str]:
+def model_info(manifest: Manifest) -> dict[str, str]:
     """The version and sha256 that identify a model to clients (the version as resolved at load time)."""
     return {"version": manifest.get("version") or manifest["sha256"][:12], "sha256": manifest["sha256"]}
 
 
-def to_frame(rows: list[dict[str, Any]], features: list[dict[str, Any]]) -> pd.DataFrame:
+def to_frame(rows: list[dict[str, Any]], features: list[Feature]) -> pd.DataFrame:
     """Rows as the DataFrame the pipeline was trained on: numbers as floats, categories as objects.
 
     Built column by column with numpy, which is several times faster than pandas' per-row paths
@@ -30,10 +33,10 @@ def to_frame(rows: list[dict[str, Any]], features: list[dict[str, Any]]) -> pd.D
     return pd.DataFrame(columns)
 
 
-def predict(loaded: LoadedModel, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Predictions (and class probabilities for classifiers) for rows already validated."""
+def predict_rows(loaded: LoadedModel, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The answer for rows already validated: predictions, class probabilities for classifiers, the model."""
     predictions, probabilities = predict_once(loaded.model, to_frame(rows, loaded.manifest["features"]))
     answer: dict[str, Any] = {"predictions": predictions.tolist()}
     if probabilities is not None:
-        answer["probabilities"] = probabilities.round(6).tolist()
+        answer["probabilities"] = probabilities.round(DECIMALS).tolist()
     return answer | {"model": model_info(loaded.manifest)}

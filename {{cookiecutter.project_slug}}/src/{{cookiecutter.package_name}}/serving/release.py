@@ -9,20 +9,22 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..artifacts import MODEL_PATH, read_manifest
-from ..errors import run_stage
-from ..report.history import read_history
+from ..errors import run_main
+from ..paths import MODEL_PATH
+from ..registry.artifacts import read_manifest
+from ..registry.manifest import Manifest
+from ..registry.versions import find_version
 
 
-def release_of(manifest: dict[str, Any], root: Path) -> dict[str, Any]:
+def release_of(manifest: Manifest, root: Path) -> dict[str, Any]:
     """The model's version: model@v0.0.3, else its short commit, else (uncommitted) its sha256 prefix.
 
     `stages` lists every stage it holds, newest promotion first (["prod", "staging"]); `stage` is
-    the first of them, or None.
+    the first of them, or None. The history is cached until the repository's refs change: no git per call.
     """
-    for version in reversed(read_history(root).versions):
-        if version.manifest.get("sha256") == manifest["sha256"]:
-            return {"version": version.label, "stage": version.stage, "stages": version.stages}
+    version = find_version(manifest["sha256"], root)
+    if version is not None:
+        return {"version": version.label, "stage": version.stage, "stages": version.stages}
     stage = os.environ.get("SERVING_MODEL_STAGE") or None
     return {
         "version": os.environ.get("SERVING_MODEL_VERSION") or manifest.get("version") or manifest["sha256"][:12],
@@ -37,4 +39,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run_stage(main)
+    run_main(main)

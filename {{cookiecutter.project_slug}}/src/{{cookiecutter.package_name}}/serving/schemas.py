@@ -5,7 +5,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from ..data import ISO_DATE as DATE_PATTERN
+from ..data.dates import ISO_DATE as DATE_PATTERN
+from ..data.schema import Feature
 
 
 def iso_date(value: str) -> str:
@@ -14,7 +15,7 @@ def iso_date(value: str) -> str:
     return value
 
 
-# A date feature: the ISO 8601 forms training reads (data.ISO_DATE), checked to be real dates.
+# A date feature: the ISO 8601 forms training reads (data.dates.ISO_DATE), checked to be real dates.
 ISO_DATE = Annotated[str, Field(pattern=f"^{DATE_PATTERN}$"), AfterValidator(iso_date)]
 KINDS = {"number": float, "category": str, "date": ISO_DATE}
 
@@ -49,14 +50,14 @@ class ErrorResponse(BaseModel):
     errors: list[dict[str, str]] = []
 
 
-def bounded(kind: Any, feature: dict[str, Any]) -> Any:
+def bounded(kind: Any, feature: Feature) -> Any:
     """A number type within the manifest's bounds (what the model's arithmetic holds); other kinds as they are."""
     if feature.get("minimum") is None and feature.get("maximum") is None:
         return kind
     return Annotated[kind, Field(ge=feature.get("minimum"), le=feature.get("maximum"))]
 
 
-def request_model(features: list[dict[str, Any]], max_rows: int) -> type[BaseModel]:
+def request_model(features: list[Feature], max_rows: int) -> type[BaseModel]:
     """A plain pydantic model of {"instances": [...]}: fast to validate, with the real field names.
 
     Strict types (no "1" for 1), no NaN or infinity, numbers within the bounds that keep the model

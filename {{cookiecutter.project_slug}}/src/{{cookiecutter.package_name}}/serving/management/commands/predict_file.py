@@ -9,10 +9,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from pydantic import ValidationError
 
 from ....atomic import atomic_path
-from ....data import csv_options, read_table
+from ....data.load import csv_options, read_table
 from ....errors import DataError
 from ...model_store import ModelUnavailable, store
-from ...predictor import predict
+from ...predictor import predict_rows
 from ...schemas import field_errors
 
 
@@ -69,7 +69,7 @@ class Command(BaseCommand):
                 row = first["field"].split("]")[0].split("[")[-1]
                 where = f"data row {start + int(row) + 1}" if row.isdigit() else first["field"]
                 raise CommandError(f"{where}: {first['field']}: {first['message']}") from None
-            result = predict(served.loaded, rows)
+            result = predict_rows(served.loaded, rows)
             predictions += result["predictions"]
             probabilities += result.get("probabilities", [])
         scored = frame.assign(prediction=predictions)

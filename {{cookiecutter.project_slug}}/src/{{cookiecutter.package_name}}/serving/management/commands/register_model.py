@@ -1,4 +1,4 @@
-"""`manage.py register_model`: record the verified model's manifest in the registry."""
+"""`manage.py register_model`: record the verified model's manifest as a ModelVersion row."""
 
 from pathlib import Path
 from typing import Any
@@ -6,13 +6,13 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ....artifacts import verify
 from ....errors import ModelIntegrityError
-from ...registry import register
+from ....registry.artifacts import verify
+from ...records import register
 
 
 class Command(BaseCommand):
-    help = "Register the model at SERVING_MODEL_PATH (hash-verified) as a ModelVersion."
+    help = "Record the model at SERVING_MODEL_PATH (hash-verified) as a ModelVersion."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--model", type=Path, default=None, help="model file (default: SERVING_MODEL_PATH)")

@@ -7,8 +7,8 @@ from typing import Any
 import joblib
 from sklearn.base import BaseEstimator
 
-from .errors import PipelineError
-from .params import model_hyperparams
+from ..errors import PipelineError
+from ..params import model_hyperparams
 
 try:  # scikit-learn's error for a parameter of the right name but a bad value (private module, so guarded)
     from sklearn.utils._param_validation import InvalidParameterError

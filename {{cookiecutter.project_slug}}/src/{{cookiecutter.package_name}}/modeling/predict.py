@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from .features import CHUNK_ROWS
-from .progress import progress
+from ..progress import chunks
 
 
 @dataclass(frozen=True)
@@ -19,16 +18,13 @@ class Predictions:
     classes: np.ndarray | None
 
 
-def predict(model: BaseEstimator, features: pd.DataFrame, desc: str = "predict") -> Predictions:
+def predict_table(model: BaseEstimator, features: pd.DataFrame, desc: str = "predict") -> Predictions:
     """Predict every row of `features`, CHUNK_ROWS at a time."""
     predicted, proba = [], []
-    with progress(len(features), desc) as bar:
-        for start in range(0, len(features), CHUNK_ROWS):
-            chunk = features.iloc[start : start + CHUNK_ROWS]
-            labels, probabilities = predict_once(model, chunk)
-            predicted.append(labels)
-            proba.append(probabilities)
-            bar.update(len(chunk))
+    for _, chunk in chunks(features, desc):
+        labels, probabilities = predict_once(model, chunk)
+        predicted.append(labels)
+        proba.append(probabilities)
     probabilistic = bool(proba) and proba[0] is not None
     return Predictions(
         predicted=np.concatenate(predicted) if predicted else np.array([]),

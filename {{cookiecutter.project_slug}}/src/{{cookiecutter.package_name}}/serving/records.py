@@ -1,4 +1,4 @@
-"""Record served model versions and, when enabled, predictions, in the database."""
+"""Record in the database each model version served (its registry manifest) and, when on, the predictions."""
 
 import logging
 from typing import Any
@@ -6,14 +6,15 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError
 
+from ..registry.manifest import Manifest
 from .models import ModelVersion, PredictionLog
 from .predictor import model_info
 
 log = logging.getLogger(__name__)
 
 
-def register(manifest: dict[str, Any]) -> tuple[ModelVersion, bool]:
-    """The registry entry of a manifest, created if its sha256 is new."""
+def register(manifest: Manifest) -> tuple[ModelVersion, bool]:
+    """The ModelVersion row of a manifest, created if its sha256 is new."""
     return ModelVersion.objects.get_or_create(
         sha256=manifest["sha256"],
         defaults={
@@ -28,7 +29,7 @@ def register(manifest: dict[str, Any]) -> tuple[ModelVersion, bool]:
     )
 
 
-def register_on_startup(manifest: dict[str, Any]) -> None:
+def register_on_startup(manifest: Manifest) -> None:
     """Register the model being served; a database not migrated yet is logged, not fatal."""
     try:
         register(manifest)

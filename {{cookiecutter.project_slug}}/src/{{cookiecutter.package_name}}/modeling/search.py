@@ -1,13 +1,13 @@
 """An optional cross-validated hyperparameter search around the model (params.yaml: train.search)."""
 
-import difflib
 from typing import Any
 
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 from sklearn.pipeline import Pipeline
 
-from .errors import PipelineError
+from ..errors import PipelineError
+from ..formatting import did_you_mean, rounded
 
 METHODS = ("none", "grid", "random")
 
@@ -25,9 +25,7 @@ def with_search(model: Pipeline, search: dict[str, Any] | None, seed: int) -> Ba
     allowed = model.named_steps["estimator"].get_params()
     for key, values in space.items():
         if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise PipelineError(f"train.search.space: {key!r} is not a hyperparameter{hint}")
+            raise PipelineError(f"train.search.space: {key!r} is not a hyperparameter{did_you_mean(key, allowed)}")
         if not isinstance(values, list) or not values:
             raise PipelineError(f"train.search.space: {key!r} needs a non-empty list of values")
     grid = {f"estimator__{key}": values for key, values in space.items()}
@@ -48,7 +46,7 @@ def search_summary(fitted: BaseEstimator) -> dict[str, Any] | None:
         return None
     return {
         "best_params": {key.removeprefix("estimator__"): value for key, value in fitted.best_params_.items()},
-        "cv_score": round(float(fitted.best_score_), 6),
+        "cv_score": rounded(fitted.best_score_),
         "scoring": fitted.scoring or "default (accuracy or r2)",
         "candidates": len(fitted.cv_results_["params"]),
     }

@@ -6,13 +6,13 @@ by a feature's spread first, so a number well below float32's limit can still ov
 """
 
 import warnings
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from .predictions import predict_once
+from ..data.schema import Feature
+from .predict import predict_once
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 # Bit patterns of non-negative doubles sort as the numbers do: bisecting them finds the exact limit.
@@ -66,7 +66,7 @@ def predicts_finitely(model: Pipeline, base: pd.DataFrame, names: list[str], low
     return all(np.isfinite(p).all() for p in outputs)
 
 
-def numeric_bounds(model: Pipeline, schema: list[dict[str, Any]], rows: pd.DataFrame) -> list[dict[str, Any]]:
+def numeric_bounds(model: Pipeline, schema: list[Feature], rows: pd.DataFrame) -> list[Feature]:
     """The schema with `minimum` and `maximum` on each number feature, probed on the fitted `model`.
 
     The first of `rows` is the base the other features keep while one is pushed outwards.

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics
 
-from .predictions import Predictions
+from ..formatting import rounded
+from .predict import Predictions
 
 
 def score(task: str, target: pd.Series, predictions: Predictions) -> dict[str, float]:
@@ -26,7 +27,7 @@ def score(task: str, target: pd.Series, predictions: Predictions) -> dict[str, f
         }
         if predictions.proba is not None:
             values.update(probability_metrics(target, predictions.proba, predictions.classes))
-    return {name: round(float(value), 6) for name, value in values.items()}
+    return {name: rounded(value) for name, value in values.items()}
 
 
 def probability_metrics(target: pd.Series, proba: np.ndarray, classes: np.ndarray) -> dict[str, float]:

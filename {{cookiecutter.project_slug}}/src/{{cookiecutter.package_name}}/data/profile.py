@@ -4,17 +4,26 @@ from typing import Any
 
 import pandas as pd
 
-from .features import feature_schema, split_xy
-from .models import MAX_CLASSES
+from ..formatting import rounded
+from .schema import feature_schema, split_xy
+from .task import infer_task
 
 TOP_VALUES = 10
 
 
-def profile(frame: pd.DataFrame, target: str) -> dict[str, Any]:
-    """Return rows, the feature schema with per-column statistics, and the target's balance or range."""
+def profile(frame: pd.DataFrame, target: str, task: str = "auto") -> dict[str, Any]:
+    """Return rows, the feature schema with per-column statistics, and the target's balance or range.
+
+    The target shows as classes or as a range by the task train will fit (`task`: train.task).
+    """
     features, labels = split_xy(frame, target)
     columns = [{**spec, **column_stats(features[spec["name"]])} for spec in feature_schema(features)]
-    return {"rows": len(frame), "target": {"name": target, **target_stats(labels)}, "features": columns}
+    task = infer_task(labels, task)
+    return {
+        "rows": len(frame),
+        "target": {"name": target, "task": task, **target_stats(labels, task)},
+        "features": columns,
+    }
 
 
 def column_stats(column: pd.Series) -> dict[str, Any]:
@@ -32,13 +41,8 @@ def column_stats(column: pd.Series) -> dict[str, Any]:
     return stats
 
 
-def target_stats(labels: pd.Series) -> dict[str, Any]:
-    """Class counts for a few distinct values, otherwise the numeric range."""
-    if labels.nunique() <= MAX_CLASSES or not pd.api.types.is_numeric_dtype(labels):
+def target_stats(labels: pd.Series, task: str) -> dict[str, Any]:
+    """Class counts for a classification target, the numeric range for a regression one."""
+    if task == "classification":
         return {"classes": {str(k): int(v) for k, v in labels.value_counts().sort_index().items()}}
     return {key: rounded(value) for key, value in labels.describe()[["mean", "std", "min", "max"]].items()}
-
-
-def rounded(value: Any) -> float | None:
-    """A JSON-friendly float, rounded for stable diffs."""
-    return None if pd.isna(value) else round(float(value), 6)

@@ -1,4 +1,8 @@
-"""Every model version from git history, read in one pass: one `git log` and one `git cat-file --batch`."""
+"""Every model version and its stages from git history and GTO's tags: the one place that reads them.
+
+A full read is one `git log` and one `git cat-file --batch`; `cached_history` rereads only when
+the repository's refs (tags, HEAD) change, so a server asks git nothing per request.
+"""
 
 import json
 import shutil
@@ -10,9 +14,12 @@ from typing import Any
 from gto.constants import ACTION, COUNTER, NAME, STAGE, Action
 from gto.tag import parse_name
 
-from ..gitops.commands import MODEL_ARTIFACT
+from ..paths import MANIFEST_PATH
+from .git import git
+from .manifest import Manifest
 
-MANIFEST = "models/model.json"
+MODEL_ARTIFACT = "model"  # the artifact name of dvc.yaml and of its GTO tags: model@v0.0.3, model#prod#1
+MANIFEST = MANIFEST_PATH.as_posix()
 FIELD, RECORD = "\x1f", "\x1e"
 LOG_FORMAT = FIELD.join(["%H", "%an", "%aI", "%s", "%D"]) + RECORD
 # The model's GTO tags with the commit they mark; a lightweight tag has no `*objectname`, and GTO ignores it.
@@ -38,7 +45,7 @@ class Version:
     date: str
     message: str
     tags: list[str]
-    manifest: dict[str, Any]
+    manifest: Manifest
     version_tag: str | None = None  # its GTO version tag (model@v0.0.3), if registered
     params_changed: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     stages: list[str] = field(default_factory=list)  # the stages it holds now, newest promotion first
@@ -67,19 +74,14 @@ class History:
     state: str  # "ok", "no-git", "no-commits", "shallow"
 
 
-def git(root: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run git in `root` and return the finished process."""
-    return subprocess.run(["git", *args], cwd=root, input=stdin, capture_output=True, text=True, check=False)
-
-
 def read_history(root: Path) -> History:
     """All versions of the manifest, with tags and the params that changed since the version before."""
-    if shutil.which("git") is None or git(root, "rev-parse", "--git-dir").returncode != 0:
+    if shutil.which("git") is None or git("rev-parse", "--git-dir", root=root, check=False).returncode != 0:
         return History([], "no-git")
-    if git(root, "rev-parse", "--verify", "-q", "HEAD").returncode != 0:
+    if git("rev-parse", "--verify", "-q", "HEAD", root=root, check=False).returncode != 0:
         return History([], "no-commits")
-    shallow = git(root, "rev-parse", "--is-shallow-repository").stdout.strip() == "true"
-    log = git(root, "log", "--reverse", f"--format={LOG_FORMAT}", "--", MANIFEST).stdout
+    shallow = git("rev-parse", "--is-shallow-repository", root=root, check=False).stdout.strip() == "true"
+    log = git("log", "--reverse", f"--format={LOG_FORMAT}", "--", MANIFEST, root=root, check=False).stdout
     records = [record.strip("\n").split(FIELD) for record in log.split(RECORD) if record.strip()]
     manifests = read_blobs(root, [f"{record[0]}:{MANIFEST}" for record in records])
     gto_tags = model_tags(root)
@@ -114,7 +116,7 @@ def model_tags(root: Path) -> list[GtoTag]:
     within the same second, which GTO's timestamps cannot tell apart.
     """
     patterns = [f"refs/tags/{MODEL_ARTIFACT}@*", f"refs/tags/{MODEL_ARTIFACT}#*"]
-    refs = git(root, "for-each-ref", f"--format={TAG_FORMAT}", *patterns)
+    refs = git("for-each-ref", f"--format={TAG_FORMAT}", *patterns, root=root, check=False)
     tags = []
     for line in refs.stdout.splitlines():
         when, kind, commit, name = line.split(" ", 3)
@@ -194,3 +196,50 @@ def changed_params(before: dict[str, Any], after: dict[str, Any]) -> dict[str, t
     old, new = flatten(before.get("params", {})), flatten(after.get("params", {}))
     keys = sorted(old.keys() | new.keys())
     return {key: (old.get(key), new.get(key)) for key in keys if old.get(key) != new.get(key)}
+
+
+# The history of each repository read so far, with the refs it was read at.
+_histories: dict[Path, tuple[tuple[Any, ...], History]] = {}
+
+
+def git_dir(root: Path) -> Path | None:
+    """The .git folder of the repository holding `root` (a worktree's .git file points to it), or None."""
+    for folder in (root, *root.parents):
+        dot_git = folder / ".git"
+        if dot_git.is_dir():
+            return dot_git
+        if dot_git.is_file():
+            return (folder / dot_git.read_text().removeprefix("gitdir:").strip()).resolve()
+    return None
+
+
+def refs_state(root: Path) -> tuple[Any, ...]:
+    """What changes when a commit, tag or promotion lands: HEAD, its branch, the tags. Read from files, no git."""
+    found = git_dir(root)
+    if found is None:
+        return ("no-git",)
+
+    def stamp(path: Path) -> tuple[int, int] | None:
+        return (path.stat().st_mtime_ns, path.stat().st_size) if path.exists() else None
+
+    head = (found / "HEAD").read_text().strip() if (found / "HEAD").is_file() else ""
+    common = found / (found / "commondir").read_text().strip() if (found / "commondir").is_file() else found
+    branch = common / head.removeprefix("ref: ") if head.startswith("ref: ") else None
+    return (head, branch and stamp(branch), *(stamp(common / name) for name in ("refs/tags", "packed-refs", "shallow")))
+
+
+def cached_history(root: Path) -> History:
+    """read_history(root), read again only when the refs changed since the last read in this process."""
+    root = root.resolve()
+    state = refs_state(root)
+    if root not in _histories or _histories[root][0] != state:
+        _histories[root] = (state, read_history(root))
+    return _histories[root][1]
+
+
+def find_version(sha256: str, root: Path) -> Version | None:
+    """The newest committed version whose manifest pins `sha256`, or None."""
+    for version in reversed(cached_history(root).versions):
+        if version.manifest.get("sha256") == sha256:
+            return version
+    return None

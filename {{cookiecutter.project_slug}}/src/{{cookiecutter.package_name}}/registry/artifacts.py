@@ -5,16 +5,17 @@ import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import joblib
 import sklearn
 from sklearn.base import BaseEstimator
 
-from .atomic import atomic_path, write_json
-from .errors import ModelIntegrityError
+from ..atomic import atomic_path, write_json
+from ..errors import ModelIntegrityError
+from ..paths import MODEL_PATH
+from .manifest import Manifest
 
-MODEL_PATH = Path("models/model.joblib")
 CHUNK = 1 << 20
 
 
@@ -27,7 +28,7 @@ class LoadedModel:
     """A verified model and the manifest that describes it."""
 
     model: BaseEstimator
-    manifest: dict[str, Any]
+    manifest: Manifest
 
 
 def manifest_path(model_path: Path) -> Path:
@@ -44,16 +45,17 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def save_model(model: BaseEstimator, manifest: dict[str, Any], path: Path = MODEL_PATH) -> dict[str, Any]:
+def save_model(model: BaseEstimator, manifest: dict[str, Any], path: Path = MODEL_PATH) -> Manifest:
     """Pickle `model`, pin its hash in the manifest and write both; return the full manifest."""
     with atomic_path(path) as tmp:
         joblib.dump(model, tmp)
-        full = {"model_file": path.name, "sha256": sha256_file(tmp), "size_bytes": tmp.stat().st_size, **manifest}
+        file = {"model_file": path.name, "sha256": sha256_file(tmp), "size_bytes": tmp.stat().st_size}
+        full = cast(Manifest, file | manifest)
         write_json(manifest_path(path), full)
     return full
 
 
-def read_manifest(path: Path = MODEL_PATH) -> dict[str, Any]:
+def read_manifest(path: Path = MODEL_PATH) -> Manifest:
     """Read the manifest of the model at `path`."""
     manifest_file = manifest_path(path)
     if not manifest_file.is_file():
@@ -64,7 +66,7 @@ def read_manifest(path: Path = MODEL_PATH) -> dict[str, Any]:
         raise ModelIntegrityError(f"model manifest {manifest_file} is not valid JSON: {exc}") from None
 
 
-def verify(path: Path = MODEL_PATH) -> dict[str, Any]:
+def verify(path: Path = MODEL_PATH) -> Manifest:
     """Check the model file against its manifest's sha256 without unpickling it; return the manifest."""
     manifest = read_manifest(path)
     if not path.is_file():

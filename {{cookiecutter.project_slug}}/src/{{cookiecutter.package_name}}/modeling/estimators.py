@@ -1,9 +1,7 @@
-"""Pick the task and the estimator that params.yaml's `train` section names."""
+"""The estimators by name (params.yaml: train.model), for either task."""
 
-import difflib
 from typing import Any
 
-import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.ensemble import (
     GradientBoostingClassifier,
@@ -15,9 +13,9 @@ from sklearn.ensemble import (
 )
 from sklearn.linear_model import LogisticRegression, Ridge
 
-from .errors import PipelineError
+from ..errors import PipelineError
+from ..formatting import did_you_mean
 
-TASKS = ("classification", "regression")
 ESTIMATORS: dict[str, dict[str, type[BaseEstimator]]] = {
     "random_forest": {"classification": RandomForestClassifier, "regression": RandomForestRegressor},
     "gradient_boosting": {"classification": GradientBoostingClassifier, "regression": GradientBoostingRegressor},
@@ -27,21 +25,6 @@ ESTIMATORS: dict[str, dict[str, type[BaseEstimator]]] = {
     },
     "linear": {"classification": LogisticRegression, "regression": Ridge},
 }
-# A numeric target with at most this many distinct values is taken for class labels.
-MAX_CLASSES = 20
-
-
-def infer_task(target: pd.Series, task: str = "auto") -> str:
-    """Return `task`, or when it is 'auto' infer it: text, booleans and few integers are classes."""
-    if task in TASKS:
-        return task
-    if task != "auto":
-        raise PipelineError(f"train.task {task!r} is not one of auto, {', '.join(TASKS)}")
-    if not pd.api.types.is_numeric_dtype(target) or pd.api.types.is_bool_dtype(target):
-        return "classification"
-    if pd.api.types.is_integer_dtype(target) and target.nunique() <= MAX_CLASSES:
-        return "classification"
-    return "regression"
 
 
 def build_estimator(name: str, task: str, hyperparams: dict[str, Any] | None, seed: int) -> BaseEstimator:
@@ -52,10 +35,9 @@ def build_estimator(name: str, task: str, hyperparams: dict[str, Any] | None, se
     allowed = estimator.get_params()
     for key in hyperparams or {}:
         if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise PipelineError(
-                f"train.hyperparams.{name}: {key!r} is not a parameter of {type(estimator).__name__}{hint}"
+                f"train.hyperparams.{name}: {key!r} is not a parameter of {type(estimator).__name__}"
+                + did_you_mean(key, allowed)
             )
     defaults = {"random_state": seed} if "random_state" in allowed else {}
     if isinstance(estimator, LogisticRegression):
@@ -64,3 +46,8 @@ def build_estimator(name: str, task: str, hyperparams: dict[str, Any] | None, se
         return estimator.set_params(**{**defaults, **(hyperparams or {})})
     except (TypeError, ValueError) as exc:
         raise PipelineError(f"train.hyperparams.{name}: {exc}") from None
+
+
+def parameter_names(model: str) -> list[str]:
+    """The scikit-learn parameter names of `model` (classifier and regressor): params.py's hints."""
+    return sorted({name for cls in ESTIMATORS[model].values() for name in cls().get_params()})

@@ -1,7 +1,5 @@
 """Plot data for DVC (`dvc plots show`) and the report: curves, predictions and feature importances."""
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 from sklearn import metrics
@@ -9,7 +7,8 @@ from sklearn.base import BaseEstimator
 from sklearn.inspection import permutation_importance
 from sklearn.preprocessing import label_binarize
 
-from .predictions import Predictions
+from ..formatting import Rows, rounded
+from .predict import Predictions
 
 # Permutation importance on at most this many rows keeps evaluate fast on big test sets.
 IMPORTANCE_ROWS = 2000
@@ -17,7 +16,6 @@ CURVE_POINTS = 200
 # Per-row plots (confusion, predictions, residuals) keep a fixed sample: plot files stay small in git.
 PLOT_ROWS = 5000
 
-Rows = list[dict[str, Any]]
 # Every plot file of either task, as dvc.yaml's plots list them: evaluate writes each one, the other
 # task's empty ([]), which `dvc plots show` leaves out without a warning. A csv project's task is
 # known only once trained, so the list cannot be chosen when the project is made.
@@ -52,8 +50,8 @@ def regression_plots(predictions: Predictions, target: pd.Series) -> dict[str, R
     actual = np.asarray(target, dtype=float)
     pairs = [(actual[i], predicted[i]) for i in sample_rows(len(actual))]
     return {
-        "predictions": [{"actual": rnd(a), "predicted": rnd(p)} for a, p in pairs],
-        "residuals": [{"predicted": rnd(p), "residual": rnd(a - p)} for a, p in pairs],
+        "predictions": [{"actual": rounded(a), "predicted": rounded(p)} for a, p in pairs],
+        "residuals": [{"predicted": rounded(p), "residual": rounded(a - p)} for a, p in pairs],
     }
 
 
@@ -62,7 +60,7 @@ def feature_importance(model: BaseEstimator, features: pd.DataFrame, target: pd.
     sample = features.sample(n=min(len(features), IMPORTANCE_ROWS), random_state=seed)
     result = permutation_importance(model, sample, target.loc[sample.index], n_repeats=5, random_state=seed)
     rows = [
-        {"feature": str(name), "importance": rnd(mean)}
+        {"feature": str(name), "importance": rounded(mean)}
         for name, mean in zip(features.columns, result.importances_mean, strict=True)
     ]
     return sorted(rows, key=lambda row: -row["importance"])
@@ -76,9 +74,4 @@ def sample_rows(count: int) -> np.ndarray:
 def thin(rows: Rows) -> Rows:
     """Keep at most CURVE_POINTS evenly spaced points of a curve (ends included), rounded."""
     keep = np.unique(np.linspace(0, len(rows) - 1, num=min(len(rows), CURVE_POINTS)).round().astype(int))
-    return [{key: rnd(value) for key, value in rows[i].items()} for i in keep]
-
-
-def rnd(value: float) -> float:
-    """A JSON-friendly float rounded to 6 places."""
-    return round(float(value), 6)
+    return [{key: rounded(value) for key, value in rows[i].items()} for i in keep]

@@ -1,0 +1,1 @@
+"""The data: load and validate it, its dtypes, schema, task and profile."""

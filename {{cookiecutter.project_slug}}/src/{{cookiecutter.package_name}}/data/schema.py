@@ -1,0 +1,51 @@
+"""The features of a table: which columns are numbers, dates or categories (the manifest's feature schema)."""
+
+from typing import Literal, NotRequired, TypedDict
+
+import pandas as pd
+
+# The numbers a date feature becomes; "hour" too when the times of day vary.
+DATE_PARTS = ("year", "month", "day_of_year", "day_of_week")
+
+
+class Feature(TypedDict):
+    """One input feature as the manifest records it, and as serving validates requests against it."""
+
+    name: str
+    dtype: str
+    kind: Literal["number", "category", "date"]
+    nullable: bool
+    categories: list[str] | None  # a category's values seen in training; None for numbers and dates
+    parts: NotRequired[list[str]]  # a date's parts (DATE_PARTS, and "hour" when times vary)
+    minimum: NotRequired[float]  # a number's bounds that keep the model's arithmetic finite (modeling/bounds.py)
+    maximum: NotRequired[float]
+
+
+def split_xy(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, pd.Series]:
+    """Separate the features from the target column."""
+    return frame.drop(columns=[target]), frame[target]
+
+
+def date_parts(column: pd.Series) -> list[str]:
+    """The parts that encode a date column: the hour too when not every value is at midnight."""
+    hours = column.dropna().dt.hour
+    return [*DATE_PARTS, "hour"] if (hours != 0).any() else list(DATE_PARTS)
+
+
+def feature_schema(features: pd.DataFrame) -> list[Feature]:
+    """Describe each input feature: name, dtype, kind, whether it may be missing, its categories."""
+    schema: list[Feature] = []
+    for name, column in features.items():
+        numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+        date = pd.api.types.is_datetime64_any_dtype(column)
+        spec: Feature = {
+            "name": str(name),
+            "dtype": str(column.dtype),
+            "kind": "date" if date else "number" if numeric else "category",
+            "nullable": bool(column.isna().any()),
+            "categories": None if numeric or date else sorted(map(str, column.dropna().unique())),
+        }
+        if date:
+            spec["parts"] = date_parts(column)
+        schema.append(spec)
+    return schema

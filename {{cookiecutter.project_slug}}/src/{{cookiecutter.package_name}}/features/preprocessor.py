@@ -1,0 +1,117 @@
+"""The feature encoder: a ColumnTransformer built from the data's schema, feature kind by feature kind."""
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
+from ..data.schema import DATE_PARTS, Feature
+from . import custom
+
+
+class DateParts(TransformerMixin, BaseEstimator):
+    """Dates (datetimes, or ISO 8601 text as the API sends them) as numbers: year, month, day of year...
+
+    Stateless: the parts come from the feature schema, so the encoding does not depend on the rows fitted.
+    """
+
+    def __init__(self, parts: tuple[str, ...] = DATE_PARTS) -> None:
+        self.parts = parts
+
+    def fit(self, features: pd.DataFrame, labels: Any = None) -> "DateParts":
+        """Remember the input columns."""
+        self.feature_names_in_ = np.asarray(features.columns, dtype=object)
+        return self
+
+    def transform(self, features: pd.DataFrame) -> np.ndarray:
+        """Each column's parts side by side, NaN where a date is missing; times in UTC."""
+        columns = []
+        for _, column in features.items():
+            dates = pd.to_datetime(column, format="ISO8601", utc=True)
+            columns += [getattr(dates.dt, part).to_numpy(dtype=np.float32, na_value=np.nan) for part in self.parts]
+        return np.column_stack(columns) if columns else np.empty((len(features), 0), dtype=np.float32)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """`<column>_<part>` for each column and part."""
+        names = self.feature_names_in_ if input_features is None else input_features
+        return np.asarray([f"{name}_{part}" for name in names for part in self.parts], dtype=object)
+
+
+class OwnFeatures(TransformerMixin, BaseEstimator):
+    """The columns of features/custom.py's OWN_FEATURES, computed from the input rows, as float32."""
+
+    def __init__(self, names: tuple[str, ...] = ()) -> None:
+        self.names = names
+
+    def fit(self, features: pd.DataFrame, labels: Any = None) -> "OwnFeatures":
+        """Nothing to learn: the functions in custom.py compute each column."""
+        return self
+
+    def transform(self, features: pd.DataFrame) -> np.ndarray:
+        """One column per name, by the function custom.py gives it now."""
+        columns = [pd.to_numeric(custom.OWN_FEATURES[name](features)).to_numpy(dtype=np.float32) for name in self.names]
+        return np.column_stack(columns) if columns else np.empty((len(features), 0), dtype=np.float32)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """The names custom.py gives the columns."""
+        return np.asarray(self.names, dtype=object)
+
+
+def build_preprocessor(
+    schema: list[Feature], native: bool = False, categories: list[list[Any]] | None = None
+) -> ColumnTransformer:
+    """The encoder for the estimator: one-hot and scaling by default, `native` for histogram boosting.
+
+    The encoders write float32 (what scikit-learn's trees compute in): half the memory of float64.
+    Given the `categories` (native.observed_categories), the native encoder's output does not depend
+    on the rows it is fitted on: see native.encode_matrix. The output's columns come in this order:
+    numbers, your own features, date parts, categories (native.categorical_mask relies on it).
+    """
+    numbers = [f["name"] for f in schema if f["kind"] == "number"]
+    categorical = [f["name"] for f in schema if f["kind"] == "category"]
+    dates = [(f"date_{f['name']}", DateParts(tuple(f["parts"])), [f["name"]]) for f in schema if f["kind"] == "date"]
+    own = own_features(schema)
+    if native:  # histogram boosting bins numbers and handles missing values and categories itself
+        ordinal = OrdinalEncoder(
+            categories=categories or "auto",
+            handle_unknown="use_encoded_value",
+            unknown_value=np.nan,
+            encoded_missing_value=np.nan,
+            dtype=np.float32,
+        )
+        return ColumnTransformer(
+            [("numeric", "passthrough", numbers), *own, *dates, ("categorical", ordinal, categorical)]
+        )
+    encode = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="most_frequent", keep_empty_features=True)),
+            ("encode", OneHotEncoder(handle_unknown="ignore", sparse_output=False, dtype=np.float32)),
+        ]
+    )
+    scaled = [
+        (name, Pipeline([(part, step), *scaled_numbers().steps]), columns)
+        for part, (name, step, columns) in [
+            *[("derive", entry) for entry in own],
+            *[("parts", entry) for entry in dates],
+        ]
+    ]
+    return ColumnTransformer([("numeric", scaled_numbers(), numbers), *scaled, ("categorical", encode, categorical)])
+
+
+def own_features(schema: list[Feature]) -> list[tuple[str, OwnFeatures, list[str]]]:
+    """The ColumnTransformer entry of custom.py's features (none when it lists none): they read every input."""
+    if not custom.OWN_FEATURES:
+        return []
+    return [("own", OwnFeatures(tuple(custom.OWN_FEATURES)), [f["name"] for f in schema])]
+
+
+def scaled_numbers() -> Pipeline:
+    """Numbers with missing values imputed by the median, then standardised."""
+    return Pipeline(
+        [("impute", SimpleImputer(strategy="median", keep_empty_features=True)), ("scale", StandardScaler())]
+    )

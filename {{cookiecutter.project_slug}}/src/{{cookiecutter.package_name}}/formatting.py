@@ -1,0 +1,37 @@
+"""Small shared formats: rounded numbers, Markdown table cells, "did you mean" hints, plot rows."""
+
+import difflib
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+# Rows of plot data as DVC and the report read them: [{"fpr": 0.0, "tpr": 0.1}, ...].
+Rows = list[dict[str, Any]]
+DECIMALS = 6  # metrics, statistics and plot points: stable across reruns, so git diffs stay quiet
+
+
+def rounded(value: Any) -> float | None:
+    """A JSON-friendly float rounded to DECIMALS places; None for a missing value."""
+    return None if pd.isna(value) else round(float(value), DECIMALS)
+
+
+def cell(value: Any, missing: str = "") -> str:
+    """A value as Markdown-table-safe text: floats to 6 significant digits, None as `missing`."""
+    if value is None:
+        return missing
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def closest(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The choice spelled most like `word`, or None when none is close."""
+    found = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
+    return found[0] if found else None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """The hint ` (did you mean 'n_estimators'?)` for the closest choice, or nothing."""
+    match = closest(word, choices)
+    return f" (did you mean {match!r}?)" if match else ""
