@@ -101,6 +101,14 @@ for day in ["2024-04-01", "2024-04-01T09:30", "2024-04-01T09:30:15Z", "2024-04-0
     spring = [int(line.split()[-1]) for line in answers[:4]]
     assert len(set(spring)) == 1 and spring[0] > 110, answers  # above the year's mean (100): the season is learnt
 
+    # A batch file as a database exports it: Parquet with real datetime columns.
+    batch = daily_sales().head(30)
+    batch["day"] = pd.to_datetime(batch["day"])
+    batch.drop(columns="sales").to_parquet(project.path / "batch.parquet")
+    scored = project.run(str(BIN / "python"), "manage.py", "predict_file", "batch.parquet", "scored.csv")
+    assert "scored 30 rows" in scored.stdout
+    assert pd.read_csv(project.path / "scored.csv")["prediction"].notna().all()
+
 
 def test_a_typo_anywhere_in_params_is_refused_with_the_closest_key(bake: Callable[..., Project]) -> None:
     project = bake(use_django="no")

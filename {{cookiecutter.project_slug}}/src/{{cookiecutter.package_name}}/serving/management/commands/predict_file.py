@@ -59,8 +59,9 @@ class Command(BaseCommand):
         # A nullable feature's absent column is missing throughout: left out of the rows, as the API allows.
         present = frame[[name for name in names if name in frame.columns]]
         for start in range(0, len(frame), chunk_rows):
-            # Through JSON, so a file gets exactly the API's checks (types, nulls, NaN as null).
-            chunk = present.iloc[start : start + chunk_rows].to_json(orient="records")
+            # Through JSON, so a file gets exactly the API's checks (types, nulls, NaN as null); dates as
+            # ISO 8601 text, as a request sends them (a Parquet export holds real datetimes).
+            chunk = present.iloc[start : start + chunk_rows].to_json(orient="records", date_format="iso")
             try:
                 payload = served.request_model.model_validate_json('{"instances": ' + chunk + "}")
                 rows = [row.model_dump(by_alias=True) for row in payload.instances]
