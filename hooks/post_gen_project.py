@@ -12,6 +12,8 @@ from pathlib import Path
 
 LICENSES_DIR = Path("licenses")
 SAMPLE_DATA = Path("data/raw/data.csv")
+# The sample files each dataset choice keeps; every other file of data/raw is dropped.
+SAMPLE_FILES = {"csv": ("data.csv",), "docstrings": ("docstrings.csv", "docstrings.LICENSE")}
 DJANGO_PATHS = (
     "manage.py",
     "config",
@@ -32,9 +34,12 @@ def remove_license_choices(chosen: str, project: Path) -> None:
     shutil.rmtree(project / LICENSES_DIR)
 
 
-def remove_sample_data(project: Path) -> None:
-    """Drop the sample CSV: bundled scikit-learn data sets need no file."""
-    (project / SAMPLE_DATA).unlink()
+def remove_sample_data(project: Path, dataset: str) -> None:
+    """Drop the sample files the dataset does not read: bundled scikit-learn data sets need none."""
+    keep = SAMPLE_FILES.get(dataset, ())
+    for path in (project / SAMPLE_DATA.parent).iterdir():
+        if path.name not in keep:
+            path.unlink()
     for folder in SAMPLE_DATA.parents[:-1]:  # data/raw, then data, when left empty
         if not any((project / folder).iterdir()):
             (project / folder).rmdir()
@@ -132,8 +137,7 @@ def main(context_json: str, project: Path) -> int:
     """Finish the generated project in `project` according to the answers."""
     context = json.loads(context_json)
     remove_license_choices(context["license"], project)
-    if context["dataset"] != "csv":
-        remove_sample_data(project)
+    remove_sample_data(project, context["dataset"])
     if context["use_django"] != "yes":
         remove_django(project, context["package_name"])
     if "_commit" in context:  # cruft renders: it writes .cruft.json itself, in a scratch folder on update

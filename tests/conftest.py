@@ -61,11 +61,11 @@ class Project:
         }
 
     def run(
-        self, *command: str, check: bool = True, env: dict[str, str] | None = None
+        self, *command: str, check: bool = True, env: dict[str, str] | None = None, stdin: str | None = None
     ) -> subprocess.CompletedProcess[str]:
-        """Run a command in the project; fail the test with its output when `check` and it fails."""
+        """Run a command in the project (`stdin` its input); fail the test with its output when `check` and it fails."""
         result = subprocess.run(
-            command, cwd=self.path, env=env or self.env(), capture_output=True, text=True, check=False
+            command, cwd=self.path, env=env or self.env(), input=stdin, capture_output=True, text=True, check=False
         )
         if check and result.returncode != 0:
             pytest.fail(f"{' '.join(command)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")

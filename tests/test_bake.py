@@ -24,6 +24,8 @@ MATRIX = [
      "license": "Apache-2.0"},
     {"dataset": "breast_cancer", "model_storage": "git", "python_version": "3.13", "license": "MIT",
      "use_django": "no"},
+    {"dataset": "docstrings", "model_storage": "git", "python_version": "3.12", "license": "BSD-3-Clause"},
+    {"dataset": "docstrings", "model_storage": "git", "python_version": "3.11", "license": "MIT", "use_django": "no"},
 ]  # fmt: skip
 IDS = [
     f"{answers['dataset']}-{answers['model_storage']}-py{answers['python_version']}"
@@ -58,6 +60,8 @@ def test_ruff_passes_on_the_baked_code(project: Project) -> None:
 ALLOWED_SKIPS = {
     "no feature of this data set had missing values in training": lambda a: a["dataset"] != "csv",
     "this data set has no categorical feature": lambda a: a["dataset"] != "csv",
+    "this data set has no text feature": lambda a: a["dataset"] != "docstrings",
+    "this data set has no numeric feature": lambda a: a["dataset"] == "docstrings",
 }
 
 
@@ -88,6 +92,9 @@ def test_answers_reach_the_files(project: Project) -> None:
     assert expected[answers["license"]] in license_text
     assert not (project.path / "licenses").exists()
     assert (project.path / "data" / "raw" / "data.csv").is_file() == (answers["dataset"] == "csv")
+    text_demo = answers["dataset"] == "docstrings"  # the demo's data, with its source and license beside it
+    assert (project.path / "data" / "raw" / "docstrings.csv").is_file() == text_demo
+    assert (project.path / "data" / "raw" / "docstrings.LICENSE").is_file() == text_demo
 
 
 def test_git_and_dvc_are_initialised(project: Project) -> None:

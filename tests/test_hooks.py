@@ -122,8 +122,18 @@ def test_a_bad_answer_fails_the_bake_and_leaves_nothing(
 def test_remove_sample_data_removes_empty_folders(tmp_path: Path) -> None:
     (tmp_path / "data" / "raw").mkdir(parents=True)
     (tmp_path / "data" / "raw" / "data.csv").write_text("a,b\n")
-    post_gen.remove_sample_data(tmp_path)
+    (tmp_path / "data" / "raw" / "docstrings.csv").write_text("text,topic\n")
+    post_gen.remove_sample_data(tmp_path, "wine")
     assert not (tmp_path / "data").exists()
+
+
+def test_remove_sample_data_keeps_the_chosen_datasets_files(tmp_path: Path) -> None:
+    raw = tmp_path / "data" / "raw"
+    raw.mkdir(parents=True)
+    for name in ("data.csv", "docstrings.csv", "docstrings.LICENSE"):
+        (raw / name).write_text("x\n")
+    post_gen.remove_sample_data(tmp_path, "docstrings")
+    assert sorted(path.name for path in raw.iterdir()) == ["docstrings.LICENSE", "docstrings.csv"]
 
 
 @pytest.mark.parametrize("license_name", DEFAULTS["license"])

@@ -40,7 +40,7 @@ def test_an_id_column_stops_prepare_until_dropped(bake: Callable[..., Project]) 
     failed = project.dvc("repro", check=False)
     assert failed.returncode != 0
     assert "error: column 'customer_id' is text with 400 distinct values in 400 rows" in failed.stderr
-    assert "list it in data.drop" in failed.stderr
+    assert "list it in data.text to learn from its words, in data.drop to leave it out" in failed.stderr
     assert not (project.path / "data" / "prepared" / "train.parquet").exists()
 
     project.set_params("data", drop=["customer_id", "custmer_age"])

@@ -107,6 +107,7 @@ X_FRAME_OPTIONS = "DENY"
 # Serving: where the model is, and the limits a request must respect.
 SERVING_MODEL_PATH = Path(os.environ.get("SERVING_MODEL_PATH", BASE_DIR / "models" / "model.joblib"))
 SERVING_MAX_ROWS = int(os.environ.get("SERVING_MAX_ROWS", "1000"))
+SERVING_MAX_TEXT_CHARS = int(os.environ.get("SERVING_MAX_TEXT_CHARS", "10000"))  # per text feature of a row
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("SERVING_MAX_BODY_BYTES", str(5 * 1024 * 1024)))
 SERVING_PREDICTION_LOG = env_bool("SERVING_PREDICTION_LOG", False)
 SERVING_PREDICTION_LOG_MAX_ROWS = int(os.environ.get("SERVING_PREDICTION_LOG_MAX_ROWS", "10000"))

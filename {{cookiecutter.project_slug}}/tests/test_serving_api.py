@@ -60,7 +60,7 @@ def test_unknown_and_missing_fields_are_named(client: Client, rows: list, manife
 
 def test_wrong_types_are_named(client: Client, rows: list, manifest: dict) -> None:
     feature = manifest["features"][0]
-    wrong = 12.5 if feature["kind"] == "category" else "12.5"
+    wrong = 12.5 if feature["kind"] in ("category", "text") else "12.5"
     response = post(client, {"instances": [rows[0] | {feature["name"]: wrong}]})
     assert response.status_code == 422
     assert bad_fields(response) == [f"instances[0].{feature['name']}"]
@@ -68,7 +68,9 @@ def test_wrong_types_are_named(client: Client, rows: list, manifest: dict) -> No
 
 @pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity", "1e999"])
 def test_nan_and_infinity_are_refused(client: Client, rows: list, manifest: dict, token: str) -> None:
-    number = next(f["name"] for f in manifest["features"] if f["kind"] == "number")
+    if not numbers(manifest):
+        pytest.skip("this data set has no numeric feature")
+    number = numbers(manifest)[0]["name"]
     body = json.dumps({"instances": [rows[0] | {number: 0.5}]}).replace("0.5", token, 1)
     response = post(client, body)
     assert 400 <= response.status_code < 500
@@ -106,7 +108,9 @@ def test_huge_numbers_are_a_named_4xx_never_a_500(client: Client, rows: list, ma
 
 
 def test_numbers_at_their_bounds_are_predicted(client: Client, rows: list, manifest: dict) -> None:
-    assert numbers(manifest) and all(f["minimum"] < 0 < f["maximum"] for f in numbers(manifest))
+    if not numbers(manifest):
+        pytest.skip("this data set has no numeric feature")
+    assert all(f["minimum"] < 0 < f["maximum"] for f in numbers(manifest))
     for feature in numbers(manifest):
         for bound in (feature["minimum"], feature["maximum"]):
             response = post(client, {"instances": [rows[0] | {feature["name"]: bound}]})
@@ -124,6 +128,35 @@ def test_a_category_never_seen_in_training_is_accepted(client: Client, rows: lis
     answer = response.json()
     assert len(answer["predictions"]) == 1 and answer["predictions"][0] in manifest["classes"]
     assert sum(answer["probabilities"][0]) == pytest.approx(1.0)  # the category is ignored, the rest predicts
+
+
+def texts(manifest: dict) -> list[str]:
+    return [f["name"] for f in manifest["features"] if f["kind"] == "text"]
+
+
+def test_a_text_over_the_length_limit_is_named(client: Client, rows: list, manifest: dict, settings: Settings) -> None:
+    if not texts(manifest):
+        pytest.skip("this data set has no text feature")
+    settings.SERVING_MAX_TEXT_CHARS = 20
+    from {{ cookiecutter.package_name }}.serving.model_store import store
+
+    store.reset()
+    name = texts(manifest)[0]
+    assert post(client, {"instances": [rows[0] | {name: "a" * 20}]}).status_code == 200
+    response = post(client, {"instances": [rows[0] | {name: "short"}, rows[0] | {name: "a" * 21}]})
+    assert response.status_code == 422 and bad_fields(response) == [f"instances[1].{name}"]
+    assert "at most 20 characters" in response.json()["errors"][0]["message"]
+
+
+def test_a_text_is_a_string_and_may_be_empty(client: Client, rows: list, manifest: dict) -> None:
+    if not texts(manifest):
+        pytest.skip("this data set has no text feature")
+    name = texts(manifest)[0]
+    for wrong in (12, ["a list"], None):
+        response = post(client, {"instances": [rows[0] | {name: wrong}]})
+        assert response.status_code == 422 and bad_fields(response) == [f"instances[0].{name}"], wrong
+    answer = post(client, {"instances": [rows[0] | {name: ""}]})
+    assert answer.status_code == 200 and answer.json()["predictions"][0] in manifest["classes"]
 
 
 def test_empty_and_too_many_instances_are_refused(
@@ -235,6 +268,8 @@ def test_openapi_shows_the_real_feature_fields(client: Client, manifest: dict) -
         field = fields[feature["name"]]
         number = next(s for s in field.get("anyOf", [field]) if s.get("type") == "number")
         assert (number["minimum"], number["maximum"]) == (feature["minimum"], feature["maximum"])
+    for feature in (f for f in manifest["features"] if f["kind"] == "text"):  # the length limit, stated
+        assert (fields[feature["name"]]["type"], fields[feature["name"]]["maxLength"]) == ("string", 10_000)
     required = schema["components"]["schemas"]["Instance"].get("required", [])
     assert required == [f["name"] for f in manifest["features"] if not f["nullable"]]
 

@@ -82,7 +82,9 @@ def test_predict_file_takes_an_absent_nullable_column_as_missing(
 def test_predict_file_names_the_bad_row_and_writes_nothing(model_copy: Path, trained: Path, tmp_path: Path) -> None:
     manifest = json.loads(model_copy.with_suffix(".json").read_text())
     test = pd.read_parquet(trained / "data" / "prepared" / "test.parquet").drop(columns=manifest["target"])
-    feature = next(f for f in manifest["features"] if f["kind"] == "number")["name"]
+    feature = next((f["name"] for f in manifest["features"] if f["kind"] == "number"), None)
+    if feature is None:
+        pytest.skip("this data set has no numeric feature")
     test[feature] = test[feature].astype(object)
     test.loc[test.index[2], feature] = "oops"
     source, scored = tmp_path / "in.csv", tmp_path / "out.csv"

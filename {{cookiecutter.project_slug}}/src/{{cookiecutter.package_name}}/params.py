@@ -18,7 +18,7 @@ EstimatorParams = Callable[[str], list[str]]
 # Every key of params.yaml. train.hyperparams.<model> and train.search.space hold the estimator's
 # own parameter names: modeling/estimators.py and modeling/search.py check them against scikit-learn.
 KNOWN: dict[str, Any] = {
-    "data": dict.fromkeys(("dataset", "path", "sep", "decimal", "target", "categorical", "drop")),
+    "data": dict.fromkeys(("dataset", "path", "sep", "decimal", "target", "categorical", "text", "drop")),
     "prepare": dict.fromkeys(("split", "seed", "float32")),
     "train": {
         **dict.fromkeys(("task", "model", "seed", "backend")),

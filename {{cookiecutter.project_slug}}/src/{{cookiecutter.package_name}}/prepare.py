@@ -63,7 +63,8 @@ def main() -> None:
     params = load_params(sections=SECTIONS)
     target, task = params["data"]["target"], (params.get("train") or {}).get("task", "auto")
     check_tracked(params["data"].get("path"))
-    frame = compact(load_dataset(params["data"]), target, params["prepare"].get("float32", True))
+    text = tuple(params["data"].get("text") or ())
+    frame = compact(load_dataset(params["data"]), target, params["prepare"].get("float32", True), text)
     data_profile = profile(frame, target, task)
     train, test = split(frame, target, params["prepare"]["split"], params["prepare"]["seed"], task)
     features = frame.shape[1] - 1

@@ -12,7 +12,7 @@ from sklearn.pipeline import Pipeline
 from .data.dtypes import read_parquet, release_unused
 from .data.schema import Feature, feature_schema, split_xy
 from .data.task import infer_task
-from .errors import run_main
+from .errors import PipelineError, run_main
 from .features.native import NATIVE_MODEL, encode_up_front, native_categorical_mask, observed_categories
 from .features.preprocessor import build_preprocessor
 from .modeling.bounds import numeric_bounds
@@ -52,6 +52,11 @@ def build_pipeline(
     hyperparams = model_hyperparams(train_params)
     estimator = build_estimator(train_params["model"], task, hyperparams, train_params["seed"])
     native = train_params["model"] == NATIVE_MODEL
+    if native and (text := [f["name"] for f in schema if f["kind"] == "text"]):
+        raise PipelineError(
+            f"train.model {NATIVE_MODEL} cannot learn from text columns ({', '.join(text)} in data.text): "
+            "set train.model: linear, the recommended model for text"
+        )
     if native and "categorical_features" not in hyperparams:
         searched = ((train_params.get("search") or {}).get("space") or {}).get("max_bins") or []
         max_levels = min([estimator.get_params()["max_bins"], *searched])  # every candidate must accept it
@@ -70,7 +75,7 @@ def main() -> None:
     features, labels = split_xy(frame, target)
     del frame  # from here on only the features and labels stay in memory
     task = infer_task(labels, train_params.get("task", "auto"))
-    schema = feature_schema(features)
+    schema = feature_schema(features, tuple(params["data"].get("text") or ()))
     native = train_params["model"] == NATIVE_MODEL
     pipeline = build_pipeline(train_params, task, schema, observed_categories(features, schema) if native else None)
     encoder = None

@@ -7,10 +7,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 
-def compact(frame: pd.DataFrame, keep: str, float32: bool = True) -> pd.DataFrame:
+def compact(frame: pd.DataFrame, keep: str, float32: bool = True, text: tuple[str, ...] = ()) -> pd.DataFrame:
     """Store each column of `frame` except `keep` (the target) in the smallest dtype that holds it.
 
-    Integers shrink losslessly; text becomes a category (one small code per row); float64 columns
+    Integers shrink losslessly; text becomes a category (one small code per row), except the free
+    text of the `text` columns (data.text), whose values are mostly distinct; float64 columns
     become float32 when `float32` (prepare.float32): about 7 significant digits, the precision
     scikit-learn's trees compute in anyway (integer columns with missing values are floats too).
     Columns are replaced one by one in a shallow copy: the caller's frame is left as it was, and
@@ -18,7 +19,8 @@ def compact(frame: pd.DataFrame, keep: str, float32: bool = True) -> pd.DataFram
     """
     frame = frame.copy(deep=False)
     for name, column in list(frame.items()):
-        if name == keep or isinstance(column.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(column):
+        as_is = name == keep or name in text  # the target, and free text
+        if as_is or isinstance(column.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(column):
             continue
         if pd.api.types.is_integer_dtype(column):
             frame[name] = pd.to_numeric(column, downcast="integer")

@@ -32,11 +32,11 @@ def load_dataset(data_params: dict[str, Any]) -> pd.DataFrame:
         frame = read_table(path, csv)
     else:
         frame = load_bundled(data_params.get("dataset"), data_params["target"])
-    categorical = data_params.get("categorical") or []
+    categorical, text = data_params.get("categorical") or [], data_params.get("text") or []
     frame = drop_columns(frame, data_params.get("drop") or [], data_params["target"])
-    frame = as_dates(frame, [data_params["target"], *categorical])
-    validate(frame, data_params["target"], categorical, csv)
-    return as_categories(frame, categorical)
+    frame = as_dates(frame, [data_params["target"], *categorical, *text])
+    validate(frame, data_params["target"], categorical, csv, text)
+    return as_text(as_categories(frame, categorical), text)
 
 
 def drop_columns(frame: pd.DataFrame, drop: list[str], target: str) -> pd.DataFrame:
@@ -117,6 +117,14 @@ class ProgressReader:
 
     def __getattr__(self, name: str) -> Any:  # seek, tell, readable...: the file's own
         return getattr(self.handle, name)
+
+
+def as_text(frame: pd.DataFrame, text: list[str]) -> pd.DataFrame:
+    """Store the data.text columns as strings, a missing text as the empty string."""
+    if not text:
+        return frame
+    # as objects first: a categorical column (from Parquet) has no "" category to fill with
+    return frame.assign(**{name: frame[name].astype(object).fillna("").astype(str).astype(object) for name in text})
 
 
 def as_categories(frame: pd.DataFrame, categorical: list[str]) -> pd.DataFrame:

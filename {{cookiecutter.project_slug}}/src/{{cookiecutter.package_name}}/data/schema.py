@@ -13,9 +13,9 @@ class Feature(TypedDict):
 
     name: str
     dtype: str
-    kind: Literal["number", "category", "date"]
+    kind: Literal["number", "category", "date", "text"]
     nullable: bool
-    categories: list[str] | None  # a category's values seen in training; None for numbers and dates
+    categories: list[str] | None  # a category's values seen in training; None for numbers, dates and text
     parts: NotRequired[list[str]]  # a date's parts (DATE_PARTS, and "hour" when times vary)
     minimum: NotRequired[float]  # a number's bounds that keep the model's arithmetic finite (modeling/bounds.py)
     maximum: NotRequired[float]
@@ -32,10 +32,16 @@ def date_parts(column: pd.Series) -> list[str]:
     return [*DATE_PARTS, "hour"] if (hours != 0).any() else list(DATE_PARTS)
 
 
-def feature_schema(features: pd.DataFrame) -> list[Feature]:
-    """Describe each input feature: name, dtype, kind, whether it may be missing, its categories."""
+def feature_schema(features: pd.DataFrame, text: tuple[str, ...] = ()) -> list[Feature]:
+    """Describe each input feature: name, dtype, kind, whether it may be missing, its categories.
+
+    The `text` columns (data.text) are free text, never missing: a missing text is the empty string.
+    """
     schema: list[Feature] = []
     for name, column in features.items():
+        if name in text:
+            schema.append({"name": str(name), "dtype": "str", "kind": "text", "nullable": False, "categories": None})
+            continue
         numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
         date = pd.api.types.is_datetime64_any_dtype(column)
         spec: Feature = {

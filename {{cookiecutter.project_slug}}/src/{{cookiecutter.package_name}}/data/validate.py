@@ -17,7 +17,13 @@ NEAR_UNIQUE_SHARE = 0.5
 NEAR_UNIQUE_ROWS = 50
 
 
-def validate(frame: pd.DataFrame, target: str, categorical: list[str], csv: dict[str, str] | None = None) -> None:
+def validate(
+    frame: pd.DataFrame,
+    target: str,
+    categorical: list[str],
+    csv: dict[str, str] | None = None,
+    text: list[str] | None = None,
+) -> None:
     """Raise DataError naming the column when the data cannot train a model (`csv`: how a CSV was read)."""
     if frame.empty:
         raise DataError("the data has no rows")
@@ -37,10 +43,23 @@ def validate(frame: pd.DataFrame, target: str, categorical: list[str], csv: dict
     unknown = sorted(set(categorical) - set(frame.columns))
     if unknown:
         raise DataError(f"data.categorical names columns that do not exist: {', '.join(unknown)}")
-    for column in frame.columns.drop(target):
+    check_text(frame, target, categorical, text or [])
+    for column in frame.columns.drop([target, *(text or [])]):
         if column not in categorical and not pd.api.types.is_datetime64_any_dtype(frame[column]):
             check_numeric_text(frame[column], csv)
             check_near_unique(frame[column])
+
+
+def check_text(frame: pd.DataFrame, target: str, categorical: list[str], text: list[str]) -> None:
+    """data.text names existing feature columns, none of them also a category."""
+    unknown = sorted(set(text) - set(frame.columns))
+    if unknown:
+        raise DataError(f"data.text names columns that do not exist: {', '.join(map(str, unknown))}")
+    if target in text:
+        raise DataError(f"data.text names the target column {target!r}: a text feature cannot be the target")
+    both = sorted(set(text) & set(categorical))
+    if both:
+        raise DataError(f"columns listed in both data.text and data.categorical: {', '.join(map(str, both))}")
 
 
 def check_near_unique(column: pd.Series) -> None:
@@ -51,8 +70,8 @@ def check_near_unique(column: pd.Series) -> None:
     if distinct > NEAR_UNIQUE_SHARE * len(column):
         raise DataError(
             f"column {column.name!r} is text with {distinct} distinct values in {len(column)} rows "
-            "(an ID, a name or free text?): list it in data.drop to leave it out, "
-            "or in data.categorical to encode it as a category anyway"
+            "(an ID, a name or free text?): list it in data.text to learn from its words, "
+            "in data.drop to leave it out, or in data.categorical to encode it as a category anyway"
         )
 
 

@@ -6,12 +6,18 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from ..data.schema import DATE_PARTS, Feature
 from . import custom
+
+# Words of two or more letters or digits: a plain pattern that skl2onnx's TfidfVectorizer converter expresses.
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+# The most frequent words and word pairs kept per text column: enough for topics, bounded for memory.
+MAX_TERMS = 20_000
 
 
 class DateParts(TransformerMixin, BaseEstimator):
@@ -70,7 +76,8 @@ def build_preprocessor(
     The encoders write float32 (what scikit-learn's trees compute in): half the memory of float64.
     Given the `categories` (native.observed_categories), the native encoder's output does not depend
     on the rows it is fitted on: see native.encode_matrix. The output's columns come in this order:
-    numbers, your own features, date parts, categories (native.categorical_mask relies on it).
+    numbers, your own features, date parts, categories (native.categorical_mask relies on it), then
+    the TF-IDF of each text column (not for histogram boosting: train refuses text with it).
     """
     numbers = [f["name"] for f in schema if f["kind"] == "number"]
     categorical = [f["name"] for f in schema if f["kind"] == "category"]
@@ -100,7 +107,15 @@ def build_preprocessor(
             *[("parts", entry) for entry in dates],
         ]
     ]
-    return ColumnTransformer([("numeric", scaled_numbers(), numbers), *scaled, ("categorical", encode, categorical)])
+    return ColumnTransformer(
+        [("numeric", scaled_numbers(), numbers), *scaled, ("categorical", encode, categorical), *text_terms(schema)]
+    )
+
+
+def text_terms(schema: list[Feature]) -> list[tuple[str, TfidfVectorizer, str]]:
+    """A TF-IDF of word uni- and bigrams per text column; a column name, not a list, hands it the 1-D texts."""
+    words = {"token_pattern": TOKEN_PATTERN, "ngram_range": (1, 2), "max_features": MAX_TERMS}
+    return [(f"text_{f['name']}", TfidfVectorizer(**words), f["name"]) for f in schema if f["kind"] == "text"]
 
 
 def own_features(schema: list[Feature]) -> list[tuple[str, OwnFeatures, list[str]]]:

@@ -10,6 +10,7 @@ from ..registry.manifest import Manifest
 from ..registry.versions import History, Version, read_history
 from . import charts
 from .pipeline import STYLES, build_graph, read_stages, render_svg
+from .text import text_section
 
 NO_RUN = (
     '!!! warning "No model yet"\n'
@@ -98,6 +99,7 @@ def model_card(root: Path, manifest: Manifest | None, profile: dict | None, hist
         "See [Metrics](metrics.md) for the plots and [History](history.md) for every version.\n",
         "## Data\n",
         data_summary(manifest, profile),
+        *text_section(root, manifest),
         "## Use the model\n",
         "```python\n"
         "import pandas\n"
@@ -132,6 +134,8 @@ def data_summary(manifest: Manifest, profile: dict | None) -> str:
     )
     kinds = [f["kind"] for f in manifest["features"]]
     dates = f", {kinds.count('date')} date" if "date" in kinds else ""
+    texts = [f"`{f['name']}`" for f in manifest["features"] if f["kind"] == "text"]  # the model card's text columns
+    dates += f", {len(texts)} text ({', '.join(texts)})" if texts else ""
     return (
         f"{profile['rows']} rows ({manifest['data']['train_rows']} used to train); "
         f"{kinds.count('number')} numeric{dates} and {kinds.count('category')} categorical features; "

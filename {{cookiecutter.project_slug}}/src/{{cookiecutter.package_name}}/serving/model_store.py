@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from ..errors import ModelIntegrityError
 from ..registry.artifacts import LoadedModel, load_model, manifest_path
 from .release import release_of
-from .schemas import request_model
+from .schemas import MAX_TEXT_CHARS, request_model
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,8 @@ class ModelStore:
             # Answers name the release (model@v0.0.3) when git history knows it, else the sha256 prefix.
             release = release_of(loaded.manifest, self.model_path().resolve().parent.parent)
             loaded = LoadedModel(loaded.model, loaded.manifest | {"version": release["version"]})
-            self._served = Served(loaded, request_model(loaded.manifest["features"], settings.SERVING_MAX_ROWS))
+            limits = settings.SERVING_MAX_ROWS, getattr(settings, "SERVING_MAX_TEXT_CHARS", MAX_TEXT_CHARS)
+            self._served = Served(loaded, request_model(loaded.manifest["features"], *limits))
             self._failure = None
         from .records import register_on_startup  # the records need the ORM, ready only after setup
 

@@ -18,7 +18,7 @@ def model_info(manifest: Manifest) -> dict[str, str]:
 
 
 def to_frame(rows: list[dict[str, Any]], features: list[Feature]) -> pd.DataFrame:
-    """Rows as the DataFrame the pipeline was trained on: numbers as floats, categories as objects.
+    """Rows as the DataFrame the pipeline was trained on: numbers as floats, categories and texts as objects.
 
     Built column by column with numpy, which is several times faster than pandas' per-row paths
     for the small batches an API sees; None becomes NaN, the missing value the imputers know.
@@ -28,6 +28,8 @@ def to_frame(rows: list[dict[str, Any]], features: list[Feature]) -> pd.DataFram
         values = [row[feature["name"]] for row in rows]
         if feature["kind"] == "number":
             columns[feature["name"]] = np.array(values, dtype=float)
+        elif feature["kind"] == "text":  # a missing text is the empty string, as in training
+            columns[feature["name"]] = np.array(["" if v is None else v for v in values], dtype=object)
         else:
             columns[feature["name"]] = np.array([np.nan if v is None else v for v in values], dtype=object)
     return pd.DataFrame(columns)

@@ -17,7 +17,9 @@ def iso_date(value: str) -> str:
 
 # A date feature: the ISO 8601 forms training reads (data.dates.ISO_DATE), checked to be real dates.
 ISO_DATE = Annotated[str, Field(pattern=f"^{DATE_PATTERN}$"), AfterValidator(iso_date)]
-KINDS = {"number": float, "category": str, "date": ISO_DATE}
+KINDS = {"number": float, "category": str, "date": ISO_DATE, "text": str}
+# The longest text a text feature accepts, unless settings.SERVING_MAX_TEXT_CHARS says otherwise.
+MAX_TEXT_CHARS = 10_000
 
 
 class ModelInfo(BaseModel):
@@ -50,23 +52,25 @@ class ErrorResponse(BaseModel):
     errors: list[dict[str, str]] = []
 
 
-def bounded(kind: Any, feature: Feature) -> Any:
-    """A number type within the manifest's bounds (what the model's arithmetic holds); other kinds as they are."""
+def bounded(kind: Any, feature: Feature, max_text_chars: int = MAX_TEXT_CHARS) -> Any:
+    """A number within the manifest's bounds (what the model's arithmetic holds), a text within its length."""
+    if feature["kind"] == "text":
+        return Annotated[kind, Field(max_length=max_text_chars)]
     if feature.get("minimum") is None and feature.get("maximum") is None:
         return kind
     return Annotated[kind, Field(ge=feature.get("minimum"), le=feature.get("maximum"))]
 
 
-def request_model(features: list[Feature], max_rows: int) -> type[BaseModel]:
+def request_model(features: list[Feature], max_rows: int, max_text_chars: int = MAX_TEXT_CHARS) -> type[BaseModel]:
     """A plain pydantic model of {"instances": [...]}: fast to validate, with the real field names.
 
     Strict types (no "1" for 1), no NaN or infinity, numbers within the bounds that keep the model
-    finite, no unknown fields; null, or the field left out, only for features that had missing
-    values in training.
+    finite, texts of at most `max_text_chars` characters, no unknown fields; null, or the field left
+    out, only for features that had missing values in training (a missing text is sent as "").
     """
     fields: dict[str, Any] = {}
     for index, feature in enumerate(features):
-        kind = bounded(KINDS[feature["kind"]], feature)
+        kind = bounded(KINDS[feature["kind"]], feature, max_text_chars)
         if feature.get("nullable"):  # may be null or left out: missing, as in training
             fields[f"f{index}"] = (kind | None, Field(None, alias=feature["name"]))
         else:

@@ -53,6 +53,8 @@ class Command(BaseCommand):
         for feature in features:
             if feature["kind"] == "number" and feature["name"] in frame.columns:
                 frame[feature["name"]] = numbers_or_error(frame[feature["name"]])
+            elif feature["kind"] == "text" and feature["name"] in frame.columns:  # "42" is a text; an empty cell ""
+                frame[feature["name"]] = frame[feature["name"]].fillna("").map(str)
         predictions: list[Any] = []
         probabilities: list[list[float]] = []
         chunk_rows = settings.SERVING_MAX_ROWS
