@@ -11,7 +11,7 @@ from .formatting import closest
 from .paths import DVC_FILE, PARAMS_FILE
 
 MODELS = ("random_forest", "gradient_boosting", "hist_gradient_boosting", "linear")
-ANY = None  # a leaf: any value; a dict: the keys it may hold; FREE: keys checked elsewhere
+# In KNOWN a None is a leaf (any value), a dict the keys it may hold, and FREE keys checked elsewhere.
 FREE: dict[str, Any] = {}
 # The scikit-learn parameter names of a model named in train.model (modeling.estimators.parameter_names).
 EstimatorParams = Callable[[str], list[str]]

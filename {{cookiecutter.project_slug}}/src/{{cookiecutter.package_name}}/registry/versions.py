@@ -21,7 +21,7 @@ from .manifest import Manifest
 MODEL_ARTIFACT = "model"  # the artifact name of dvc.yaml and of its GTO tags: model@v0.0.3, model#prod#1
 MANIFEST = MANIFEST_PATH.as_posix()
 FIELD, RECORD = "\x1f", "\x1e"
-LOG_FORMAT = FIELD.join(["%H", "%an", "%aI", "%s", "%D"]) + RECORD
+LOG_FORMAT = FIELD.join(["%H", "%an", "%aI", "%s"]) + RECORD
 # The model's GTO tags with the commit they mark; a lightweight tag has no `*objectname`, and GTO ignores it.
 TAG_FORMAT = "%(creatordate:unix) %(objecttype) %(*objectname) %(refname:strip=2)"
 
@@ -37,14 +37,12 @@ class GtoTag:
 
 @dataclass
 class Version:
-    """One commit that changed the model manifest, oldest first (number 1)."""
+    """One commit that changed the model manifest."""
 
-    number: int
     commit: str
     author: str
     date: str
     message: str
-    tags: list[str]
     manifest: Manifest
     version_tag: str | None = None  # its GTO version tag (model@v0.0.3), if registered
     params_changed: dict[str, tuple[Any, Any]] = field(default_factory=dict)
@@ -87,19 +85,16 @@ def read_history(root: Path) -> History:
     gto_tags = model_tags(root)
     registered = registrations(gto_tags)
     versions: list[Version] = []
-    for (commit, author, date, message, refs), manifest in zip(records, manifests, strict=True):
+    for (commit, author, date, message), manifest in zip(records, manifests, strict=True):
         if manifest is None:  # the commit deleted the manifest
             continue
-        tags = [ref.removeprefix("tag: ") for ref in refs.split(", ") if ref.startswith("tag: ")]
         previous = versions[-1].manifest if versions else None
         versions.append(
             Version(
-                number=len(versions) + 1,
                 commit=commit,
                 author=author,
                 date=date,
                 message=message,
-                tags=tags,
                 manifest=manifest,
                 version_tag=registered.get(commit),
                 params_changed=changed_params(previous, manifest) if previous else {},
@@ -220,7 +215,11 @@ def refs_state(root: Path) -> tuple[Any, ...]:
         return ("no-git",)
 
     def stamp(path: Path) -> tuple[int, int] | None:
-        return (path.stat().st_mtime_ns, path.stat().st_size) if path.exists() else None
+        try:
+            status = path.stat()
+        except FileNotFoundError:
+            return None
+        return status.st_mtime_ns, status.st_size
 
     head = (found / "HEAD").read_text().strip() if (found / "HEAD").is_file() else ""
     common = found / (found / "commondir").read_text().strip() if (found / "commondir").is_file() else found

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from ..data.dates import ISO_DATE as DATE_PATTERN
+from ..data.dates import ISO_DATE
 from ..data.schema import Feature
 
 
@@ -16,8 +16,8 @@ def iso_date(value: str) -> str:
 
 
 # A date feature: the ISO 8601 forms training reads (data.dates.ISO_DATE), checked to be real dates.
-ISO_DATE = Annotated[str, Field(pattern=f"^{DATE_PATTERN}$"), AfterValidator(iso_date)]
-KINDS = {"number": float, "category": str, "date": ISO_DATE, "text": str}
+IsoDate = Annotated[str, Field(pattern=f"^{ISO_DATE}$"), AfterValidator(iso_date)]
+KINDS = {"number": float, "category": str, "date": IsoDate, "text": str}
 # The longest text a text feature accepts, unless settings.SERVING_MAX_TEXT_CHARS says otherwise.
 MAX_TEXT_CHARS = 10_000
 
