@@ -8,12 +8,20 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 LICENSES_DIR = Path("licenses")
 SAMPLE_DATA = Path("data/raw/data.csv")
 # The sample files each dataset choice keeps; every other file of data/raw is dropped.
-SAMPLE_FILES = {"csv": ("data.csv",), "docstrings": ("docstrings.csv", "docstrings.LICENSE")}
+SAMPLE_FILES = {
+    "csv": ("data.csv",),
+    "docstrings": ("docstrings.csv", "docstrings.LICENSE"),
+    "digits": ("digits.zip", "digits.LICENSE"),
+    "images": ("images",),
+}
+# The digits demo ships as one archive of PNGs (the bake has no scikit-learn to draw them), unpacked here.
+DIGITS_ARCHIVE = Path("data/raw/digits.zip")
 DJANGO_PATHS = (
     "manage.py",
     "config",
@@ -22,6 +30,8 @@ DJANGO_PATHS = (
     "Dockerfile",
     ".dockerignore",
     "src/{package}/serving",
+    "src/{package}/autolabel",
+    "tests/test_autolabel.py",
     "tests/test_serving_api.py",
     "tests/test_serving_commands.py",
     "tests/test_serving_deploy.py",
@@ -38,11 +48,24 @@ def remove_sample_data(project: Path, dataset: str) -> None:
     """Drop the sample files the dataset does not read: bundled scikit-learn data sets need none."""
     keep = SAMPLE_FILES.get(dataset, ())
     for path in (project / SAMPLE_DATA.parent).iterdir():
-        if path.name not in keep:
+        if path.name in keep:
+            continue
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
             path.unlink()
     for folder in SAMPLE_DATA.parents[:-1]:  # data/raw, then data, when left empty
         if not any((project / folder).iterdir()):
             (project / folder).rmdir()
+
+
+def unpack_digits(project: Path) -> None:
+    """Unpack the digits demo into data/raw/digits/<digit>/, the folder the pipeline reads, and drop the archive."""
+    archive = project / DIGITS_ARCHIVE
+    if archive.is_file():
+        with zipfile.ZipFile(archive) as images:
+            images.extractall(archive.parent)
+        archive.unlink()
 
 
 def remove_django(project: Path, package: str) -> None:
@@ -138,6 +161,7 @@ def main(context_json: str, project: Path) -> int:
     context = json.loads(context_json)
     remove_license_choices(context["license"], project)
     remove_sample_data(project, context["dataset"])
+    unpack_digits(project)
     if context["use_django"] != "yes":
         remove_django(project, context["package_name"])
     if "_commit" in context:  # cruft renders: it writes .cruft.json itself, in a scratch folder on update

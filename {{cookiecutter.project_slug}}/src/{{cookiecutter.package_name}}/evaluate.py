@@ -21,7 +21,8 @@ def main() -> None:
     predictions = predict_table(model, features, "evaluate: predict")
     metrics = score(task, target, predictions) | cv_metrics(loaded.manifest.get("search"))
     plots = (classification_plots if task == "classification" else regression_plots)(predictions, target)
-    plots["feature_importance"] = feature_importance(model, features, target, seed)
+    if all(feature["kind"] != "image" for feature in loaded.manifest["features"]):  # not per pixel
+        plots["feature_importance"] = feature_importance(model, features, target, seed)
     with atomic_dir(PLOTS_DIR) as tmp:
         for name in PLOT_NAMES:
             write_json(tmp / f"{name}.json", plots.get(name, []))

@@ -8,6 +8,7 @@ from sklearn.model_selection import train_test_split
 
 from .atomic import atomic_path, write_json
 from .data.dtypes import compact
+from .data.images import image_folder, image_spec, read_image_folder
 from .data.load import load_dataset
 from .data.profile import profile
 from .data.task import infer_task
@@ -19,20 +20,20 @@ from .paths import DVC_FILE, PROFILE_PATH, TEST_PATH, TRAIN_PATH
 SECTIONS = ("data", "prepare")
 
 
-def check_tracked(data_path: str | None, dvc_file: Path = DVC_FILE) -> None:
-    """Refuse a data file that is not a dependency of this stage: `dvc repro` would not see it change."""
-    if not data_path or not Path(data_path).is_file() or not dvc_file.is_file():
-        return  # no file to track (load_dataset names a missing one), or no pipeline file to check
+def check_tracked(data_path: str | None, dvc_file: Path = DVC_FILE, key: str = "path") -> None:
+    """Refuse data.path (or data.images) when not a dependency of this stage: `dvc repro` would miss its changes."""
+    if not data_path or not Path(data_path).exists() or not dvc_file.is_file():
+        return  # no data to track (loading names a missing one), or no pipeline file to check
     stage = ((yaml.safe_load(dvc_file.read_text()) or {}).get("stages") or {}).get("prepare")
     if not stage:
         return
     deps = [dep for dep in stage.get("deps") or [] if isinstance(dep, str)]
-    path = Path(data_path).resolve()
-    if "${data.path}" in deps or any(path.is_relative_to((dvc_file.parent / dep).resolve()) for dep in deps):
+    path, placeholder = Path(data_path).resolve(), "${" + f"data.{key}" + "}"  # as dvc.yaml writes it
+    if placeholder in deps or any(path.is_relative_to((dvc_file.parent / dep).resolve()) for dep in deps):
         return
     raise PipelineError(
-        f"data.path {data_path} is not a dependency of the prepare stage, so dvc repro would not see it change: "
-        "add '- ${data.path}' to stages.prepare.deps in dvc.yaml"
+        f"data.{key} {data_path} is not a dependency of the prepare stage, so dvc repro would not see it change: "
+        f"add '- {placeholder}' to stages.prepare.deps in dvc.yaml"
     )
 
 
@@ -53,19 +54,24 @@ def split(
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    """Write a frame to Parquet atomically, without the index."""
+    """Write a frame to Parquet atomically; the index only when it is named (an image table's files)."""
     with atomic_path(path) as tmp:
-        frame.to_parquet(tmp, index=False, engine="pyarrow")
+        frame.to_parquet(tmp, index=frame.index.name is not None, engine="pyarrow")
 
 
 def main() -> None:
     """Validate everything first: nothing is written unless the data is usable."""
     params = load_params(sections=SECTIONS)
-    target, task = params["data"]["target"], (params.get("train") or {}).get("task", "auto")
-    check_tracked(params["data"].get("path"))
-    text = tuple(params["data"].get("text") or ())
-    frame = compact(load_dataset(params["data"]), target, params["prepare"].get("float32", True), text)
-    data_profile = profile(frame, target, task)
+    data, target, task = params["data"], params["data"]["target"], (params.get("train") or {}).get("task", "auto")
+    if data.get("images"):  # a folder of one subfolder per class: pixels, already float32
+        check_tracked(data["images"], key="images")
+        spec = image_spec(params["prepare"])
+        frame, image = read_image_folder(image_folder(data), spec, target), spec.feature()
+    else:
+        check_tracked(data.get("path"))
+        text = tuple(data.get("text") or ())
+        frame, image = compact(load_dataset(data), target, params["prepare"].get("float32", True), text), None
+    data_profile = profile(frame, target, task, image)
     train, test = split(frame, target, params["prepare"]["split"], params["prepare"]["seed"], task)
     features = frame.shape[1] - 1
     del frame  # the split holds copies: free the whole table before writing them

@@ -10,13 +10,14 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from .data.dtypes import read_parquet, release_unused
+from .data.images import image_spec
 from .data.schema import Feature, feature_schema, split_xy
 from .data.task import infer_task
 from .errors import PipelineError, run_main
 from .features.native import NATIVE_MODEL, encode_up_front, native_categorical_mask, observed_categories
 from .features.preprocessor import build_preprocessor
 from .modeling.bounds import numeric_bounds
-from .modeling.estimators import build_estimator, parameter_names
+from .modeling.estimators import build_estimator, parameter_names, tuned_part
 from .modeling.metrics import cv_metrics, score
 from .modeling.parallel import fit_parallel
 from .modeling.predict import predict_table
@@ -45,13 +46,18 @@ def to_json_value(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
+def native_encoding(model: str, schema: list[Feature]) -> bool:
+    """Whether histogram boosting encodes categories itself (features/native.py): tables only, not pixels."""
+    return model == NATIVE_MODEL and all(feature["kind"] != "image" for feature in schema)
+
+
 def build_pipeline(
     train_params: dict[str, Any], task: str, schema: list[Feature], categories: list[list[Any]] | None = None
 ) -> Pipeline:
     """The feature encoder and the estimator `train.model` names, as one scikit-learn Pipeline."""
     hyperparams = model_hyperparams(train_params)
     estimator = build_estimator(train_params["model"], task, hyperparams, train_params["seed"])
-    native = train_params["model"] == NATIVE_MODEL
+    native = native_encoding(train_params["model"], schema)
     if native and (text := [f["name"] for f in schema if f["kind"] == "text"]):
         raise PipelineError(
             f"train.model {NATIVE_MODEL} cannot learn from text columns ({', '.join(text)} in data.text): "
@@ -73,17 +79,22 @@ def main() -> None:
     frame = read_parquet(TRAIN_PATH)
     rows, train_hash = len(frame), data_hash(frame)
     features, labels = split_xy(frame, target)
+    width = features.shape[1]  # the input columns: features, or an image's pixels
     del frame  # from here on only the features and labels stay in memory
     task = infer_task(labels, train_params.get("task", "auto"))
-    schema = feature_schema(features, tuple(params["data"].get("text") or ()))
-    native = train_params["model"] == NATIVE_MODEL
+    if params["data"].get("images"):  # an image's pixels are one feature
+        schema = [image_spec(params["prepare"]).feature()]
+    else:
+        schema = feature_schema(features, tuple(params["data"].get("text") or ()))
+    native = native_encoding(train_params["model"], schema)
     pipeline = build_pipeline(train_params, task, schema, observed_categories(features, schema) if native else None)
     encoder = None
     if native:  # encode the table once and free it, then fit on the matrix
         features, encoder = encode_up_front(pipeline, features, schema)
         release_unused()  # the table is gone: give its memory back before boosting takes more
     fitted = with_search(pipeline, train_params.get("search"), train_params["seed"])
-    print(f"train: fitting {type(pipeline[-1]).__name__} on {rows:,} rows x {len(schema)} features", flush=True)
+    estimator = type(tuned_part(pipeline[-1])[0]).__name__
+    print(f"train: fitting {estimator} on {rows:,} rows x {width:,} features", flush=True)
     started = time.perf_counter()
     backend = fit_parallel(fitted, features, labels, train_params)
     seconds = time.perf_counter() - started
@@ -99,7 +110,7 @@ def main() -> None:
         "target": target,
         "classes": [to_json_value(c) for c in model.classes_] if task == "classification" else None,
         "features": numeric_bounds(model, schema, test_features),  # numbers bounded to what it computes
-        "estimator": type(pipeline[-1]).__name__,
+        "estimator": estimator,
         "params": {"train": train_params, "prepare": params["prepare"]},
         "metrics": score(task, test_labels, predictions) | cv_metrics(search),
         "search": search,

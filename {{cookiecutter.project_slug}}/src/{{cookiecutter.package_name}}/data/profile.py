@@ -5,19 +5,23 @@ from typing import Any
 import pandas as pd
 
 from ..formatting import rounded
-from .schema import feature_schema, split_xy
+from .schema import Feature, feature_schema, split_xy
 from .task import infer_task
 
 TOP_VALUES = 10
 
 
-def profile(frame: pd.DataFrame, target: str, task: str = "auto") -> dict[str, Any]:
+def profile(frame: pd.DataFrame, target: str, task: str = "auto", image: Feature | None = None) -> dict[str, Any]:
     """Return rows, the feature schema with per-column statistics, and the target's balance or range.
 
-    The target shows as classes or as a range by the task train will fit (`task`: train.task).
+    The target shows as classes or as a range by the task train will fit (`task`: train.task). The
+    pixels of an image table are one `image` feature, with no statistics per pixel.
     """
     features, labels = split_xy(frame, target)
-    columns = [{**spec, **column_stats(features[spec["name"]])} for spec in feature_schema(features)]
+    if image is not None:
+        columns = [{**image, "missing": 0}]
+    else:
+        columns = [{**spec, **column_stats(features[spec["name"]])} for spec in feature_schema(features)]
     task = infer_task(labels, task)
     return {
         "rows": len(frame),

@@ -1,4 +1,4 @@
-"""The features of a table: which columns are numbers, dates or categories (the manifest's feature schema)."""
+"""The features of a table: which columns are numbers, dates, categories or text (the manifest's feature schema)."""
 
 from typing import Literal, NotRequired, TypedDict
 
@@ -13,16 +13,19 @@ class Feature(TypedDict):
 
     name: str
     dtype: str
-    kind: Literal["number", "category", "date", "text"]
+    kind: Literal["number", "category", "date", "text", "image"]
     nullable: bool
     categories: list[str] | None  # a category's values seen in training; None for numbers, dates and text
     parts: NotRequired[list[str]]  # a date's parts (DATE_PARTS, and "hour" when times vary)
     minimum: NotRequired[float]  # a number's bounds that keep the model's arithmetic finite (modeling/bounds.py)
     maximum: NotRequired[float]
+    size: NotRequired[list[int]]  # an image's [width, height] and colour as the model sees it (data/images.py)
+    color: NotRequired[str]
+    pixels: NotRequired[int]
 
 
 def split_xy(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, pd.Series]:
-    """Separate the features from the target column."""
+    """Separate the features from the target column (an image table keeps its files as the index)."""
     return frame.drop(columns=[target]), frame[target]
 
 

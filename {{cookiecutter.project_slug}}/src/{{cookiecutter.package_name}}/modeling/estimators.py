@@ -3,6 +3,7 @@
 from typing import Any
 
 from sklearn.base import BaseEstimator
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import (
     GradientBoostingClassifier,
     GradientBoostingRegressor,
@@ -12,6 +13,7 @@ from sklearn.ensemble import (
     RandomForestRegressor,
 )
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.svm import SVC, SVR
 
 from ..errors import PipelineError
 from ..formatting import did_you_mean
@@ -24,6 +26,7 @@ ESTIMATORS: dict[str, dict[str, type[BaseEstimator]]] = {
         "regression": HistGradientBoostingRegressor,
     },
     "linear": {"classification": LogisticRegression, "regression": Ridge},
+    "svm": {"classification": SVC, "regression": SVR},  # the default for images; slow beyond ~50k rows
 }
 
 
@@ -43,9 +46,19 @@ def build_estimator(name: str, task: str, hyperparams: dict[str, Any] | None, se
     if isinstance(estimator, LogisticRegression):
         defaults["max_iter"] = 1000
     try:
-        return estimator.set_params(**{**defaults, **(hyperparams or {})})
+        estimator.set_params(**{**defaults, **(hyperparams or {})})
     except (TypeError, ValueError) as exc:
         raise PipelineError(f"train.hyperparams.{name}: {exc}") from None
+    if isinstance(estimator, SVC):  # class probabilities by cross-validated calibration (SVC's own is deprecated)
+        return CalibratedClassifierCV(estimator, ensemble=False)
+    return estimator
+
+
+def tuned_part(estimator: BaseEstimator) -> tuple[BaseEstimator, str]:
+    """The estimator train.hyperparams names and its parameters' prefix: a calibrated SVM's SVC, or itself."""
+    if isinstance(estimator, CalibratedClassifierCV):
+        return estimator.estimator, "estimator__"
+    return estimator, ""
 
 
 def parameter_names(model: str) -> list[str]:

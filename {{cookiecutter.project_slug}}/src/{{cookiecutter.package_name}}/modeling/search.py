@@ -8,6 +8,7 @@ from sklearn.pipeline import Pipeline
 
 from ..errors import PipelineError
 from ..formatting import did_you_mean, rounded
+from .estimators import tuned_part
 
 METHODS = ("none", "grid", "random")
 
@@ -22,13 +23,14 @@ def with_search(model: Pipeline, search: dict[str, Any] | None, seed: int) -> Ba
     space = search.get("space") or {}
     if not space:
         raise PipelineError("train.search.space is empty: list values for the hyperparameters to search")
-    allowed = model.named_steps["estimator"].get_params()
+    tuned, prefix = tuned_part(model.named_steps["estimator"])
+    allowed = tuned.get_params()
     for key, values in space.items():
         if key not in allowed:
             raise PipelineError(f"train.search.space: {key!r} is not a hyperparameter{did_you_mean(key, allowed)}")
         if not isinstance(values, list) or not values:
             raise PipelineError(f"train.search.space: {key!r} needs a non-empty list of values")
-    grid = {f"estimator__{key}": values for key, values in space.items()}
+    grid = {f"estimator__{prefix}{key}": values for key, values in space.items()}
     common = {"cv": search.get("cv", 5), "scoring": search.get("scoring"), "n_jobs": -1, "refit": True}
     if method == "grid":
         return GridSearchCV(model, grid, **common)
@@ -45,7 +47,7 @@ def search_summary(fitted: BaseEstimator) -> dict[str, Any] | None:
     if not hasattr(fitted, "best_params_"):
         return None
     return {
-        "best_params": {key.removeprefix("estimator__"): value for key, value in fitted.best_params_.items()},
+        "best_params": {key.rsplit("__", 1)[-1]: value for key, value in fitted.best_params_.items()},
         "cv_score": rounded(fitted.best_score_),
         "scoring": fitted.scoring or "default (accuracy or r2)",
         "candidates": len(fitted.cv_results_["params"]),

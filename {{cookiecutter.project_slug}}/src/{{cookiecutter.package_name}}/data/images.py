@@ -1,0 +1,141 @@
+"""Images: one load_image() for prepare and serving, and the folder of one subfolder per class (ImageFolder's).
+
+An image becomes a fixed number of pixels: resized to prepare.image_size and converted to
+prepare.color, values scaled to [0, 1]. A prepared image table has one column per pixel and is
+indexed by each image's path, the row's identity rather than a feature.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+import pandas as pd
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ..errors import DataError, PipelineError
+from ..progress import progress
+from .schema import Feature
+
+IMAGE_FEATURE = "image"
+FILE_INDEX = "file"
+COLORS = {"gray": "L", "rgb": "RGB"}  # prepare.color -> Pillow's mode
+CHANNELS = {"gray": 1, "rgb": 3}
+MAX_SIDE = 1024  # prepare.image_size beyond this would make millions of pixel features per image
+# Pillow's own decompression-bomb limit (about 89 million pixels): a larger image is refused, not decoded.
+MAX_PIXELS = Image.MAX_IMAGE_PIXELS or 89_478_485
+
+
+class ImageError(DataError):
+    """An image that cannot be read: the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """What the model sees of an image: its size in pixels (width, height) and its colour."""
+
+    size: tuple[int, int]
+    color: str
+
+    @property
+    def pixels(self) -> int:
+        """The number of values an image becomes: one per pixel and channel."""
+        return self.size[0] * self.size[1] * CHANNELS[self.color]
+
+    def feature(self) -> Feature:
+        """The manifest's one feature of an image model."""
+        return {
+            "name": IMAGE_FEATURE,
+            "dtype": "float32",
+            "kind": "image",
+            "nullable": False,
+            "categories": None,
+            "size": list(self.size),
+            "color": self.color,
+            "pixels": self.pixels,
+        }
+
+
+def image_spec(prepare: dict[str, Any]) -> ImageSpec:
+    """prepare.image_size and prepare.color, checked."""
+    size, color = prepare.get("image_size", [32, 32]), prepare.get("color", "gray")
+    valid = isinstance(size, list) and len(size) == 2 and all(type(side) is int for side in size)
+    if not valid or not all(1 <= side <= MAX_SIDE for side in size):
+        raise PipelineError(f"prepare.image_size must be [width, height] in pixels (1 to {MAX_SIDE}), not {size!r}")
+    if color not in COLORS:
+        raise PipelineError(f"prepare.color must be one of {', '.join(COLORS)}, not {color!r}")
+    return ImageSpec((size[0], size[1]), color)
+
+
+def image_folder(data: dict[str, Any]) -> Path:
+    """data.images, the folder of one subfolder per class; refused beside data.path, which names a table."""
+    if data.get("path"):
+        raise PipelineError("data.path and data.images are both set: a model learns from a table or from images")
+    return Path(data["images"])
+
+
+def spec_of(feature: Feature) -> ImageSpec:
+    """The ImageSpec of a manifest's image feature."""
+    width, height = feature["size"]
+    return ImageSpec((width, height), feature["color"])
+
+
+def pixel_columns(count: int) -> list[str]:
+    """The names of an image table's pixel columns: pixel_00000, pixel_00001, ..."""
+    return [f"pixel_{i:05d}" for i in range(count)]
+
+
+def load_image(source: Path | BinaryIO, spec: ImageSpec, name: str | None = None) -> np.ndarray:
+    """An image file as `spec.pixels` float32 values in [0, 1]; ImageError names `name` and what is wrong."""
+    name = name or str(source)
+    try:
+        with Image.open(source) as image:
+            if image.width * image.height > MAX_PIXELS:  # checked on the header, before decoding
+                raise ImageError(f"{name}: {image.width}x{image.height} pixels is over the limit of {MAX_PIXELS:,}")
+            upright = ImageOps.exif_transpose(image)  # as a phone's photo is shown, not as its sensor stored it
+            pixels = upright.convert(COLORS[spec.color]).resize(spec.size, Image.Resampling.BILINEAR)
+    except Image.DecompressionBombError:
+        raise ImageError(f"{name}: more pixels than the limit of {MAX_PIXELS:,} (a decompression bomb?)") from None
+    except UnidentifiedImageError:
+        raise ImageError(f"{name}: not an image (no format Pillow reads)") from None
+    except (OSError, SyntaxError, ValueError) as exc:  # a truncated or corrupt file fails while decoding
+        raise ImageError(f"{name}: damaged or truncated image ({exc})") from None
+    return np.asarray(pixels, dtype=np.float32).reshape(-1) / 255
+
+
+def visible(path: Path, root: Path) -> bool:
+    """Not hidden, nor inside a hidden folder, below `root` (.DS_Store, .gitkeep, .ipynb_checkpoints)."""
+    return not any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def class_folders(root: Path) -> dict[str, list[Path]]:
+    """Each class folder's name and image files; DataError when the layout cannot train a classifier."""
+    if not root.is_dir():
+        raise DataError(f"image folder not found: {root} (set data.images in params.yaml)")
+    folders = sorted(path for path in root.iterdir() if path.is_dir() and visible(path, root))
+    if not folders:
+        raise DataError(f"{root} has no class folders: put each class's images in a subfolder named for the class")
+    classes = {}
+    for folder in folders:
+        files = sorted(path for path in folder.rglob("*") if path.is_file() and visible(path, root))
+        if not files:
+            raise DataError(f"class folder {folder} has no images: add some, or remove the folder")
+        classes[folder.name] = files
+    if len(classes) < 2:
+        raise DataError(f"{root} has one class folder ({folders[0].name}): a classifier needs at least two")
+    return classes
+
+
+def read_image_folder(root: Path, spec: ImageSpec, target: str) -> pd.DataFrame:
+    """The images of a folder per class as a table: one column per pixel, the class in `target`."""
+    classes = class_folders(root)
+    files = [path for paths in classes.values() for path in paths]
+    pixels = np.empty((len(files), spec.pixels), dtype=np.float32)
+    with progress(len(files), f"prepare: read {root}", unit="images") as bar:
+        for i, path in enumerate(files):
+            pixels[i] = load_image(path, spec, path.as_posix())
+            bar.update(1)
+    frame = pd.DataFrame(pixels, columns=pixel_columns(spec.pixels))
+    frame.index = pd.Index([path.as_posix() for path in files], name=FILE_INDEX)
+    frame[target] = np.array([label for label, paths in classes.items() for _ in paths], dtype=object)
+    return frame
