@@ -45,10 +45,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def post(port: int, path: str, body: bytes) -> bytes:
+def post(port: int, path: str, body: bytes, content_type: str = "application/json") -> bytes:
     """One POST on a new connection (sync gunicorn workers close each connection)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    connection.request("POST", path, body, {"Content-Type": "application/json"})
+    connection.request("POST", path, body, {"Content-Type": content_type})
     response = connection.getresponse()
     data = response.read()
     connection.close()
@@ -58,7 +58,7 @@ def post(port: int, path: str, body: bytes) -> bytes:
 
 
 @contextmanager
-def server(command: list[str], cwd: Path, env: dict[str, str], port: int, probe: tuple[str, bytes]):
+def server(command: list[str], cwd: Path, env: dict[str, str], port: int, probe: tuple[str, bytes] | tuple[str, bytes, str]):
     """Start a server, wait until it answers the probe request, stop it afterwards."""
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120

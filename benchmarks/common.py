@@ -47,6 +47,8 @@ class Runner:
 
     def __init__(self, project: Path) -> None:
         self.project = project
+        if not (project / ".venv").exists():  # the stages run .venv/bin/python: this environment's, as `make install`
+            (project / ".venv").symlink_to(BIN.parent)
         self.env = {
             **os.environ,
             "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",

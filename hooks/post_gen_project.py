@@ -29,12 +29,14 @@ DJANGO_PATHS = (
     "start.sh",
     "Dockerfile",
     ".dockerignore",
+    "docs/django-site.md",
     "src/{package}/serving",
     "src/{package}/autolabel",
     "tests/test_autolabel.py",
     "tests/test_serving_api.py",
     "tests/test_serving_commands.py",
     "tests/test_serving_deploy.py",
+    "tests/test_serving_images.py",
 )
 
 

@@ -87,7 +87,7 @@ from {project.package}.registry.artifacts import load_model
 from {project.package}.serving.predictor import predict_rows
 from {project.package}.serving.schemas import request_model
 loaded = load_model()
-model = request_model(loaded.manifest["features"], 10)
+model = request_model(loaded.manifest["features"], 10, 10_000)
 for day in ["2024-04-01", "2024-04-01T09:30", "2024-04-01T09:30:15Z", "2024-04-01 09:30+01:00", "2024-02-30", "July 1"]:
     row = {{"day": day, "opened": "2024-07-01T09:00:00+01:00", "store": "north"}}
     try:

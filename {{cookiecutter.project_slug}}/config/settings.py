@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "{{ cookiecutter.package_name }}.serving",
+    "{{ cookiecutter.package_name }}.autolabel",  # the worked example of an app of your own using the model
     "config",  # the site's own system checks
 ]
 MIDDLEWARE = [
@@ -86,6 +87,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
+# Uploaded files (the autolabel records' images); serve them from a web server or object storage in production.
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -109,6 +113,8 @@ SERVING_MODEL_PATH = Path(os.environ.get("SERVING_MODEL_PATH", BASE_DIR / "model
 SERVING_MAX_ROWS = int(os.environ.get("SERVING_MAX_ROWS", "1000"))
 SERVING_MAX_TEXT_CHARS = int(os.environ.get("SERVING_MAX_TEXT_CHARS", "10000"))  # per text feature of a row
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("SERVING_MAX_BODY_BYTES", str(5 * 1024 * 1024)))
+SERVING_MAX_UPLOAD_BYTES = int(os.environ.get("SERVING_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))  # image uploads
+SERVING_MAX_IMAGE_PIXELS = int(os.environ.get("SERVING_MAX_IMAGE_PIXELS", "25000000"))  # per image, before decoding
 SERVING_PREDICTION_LOG = env_bool("SERVING_PREDICTION_LOG", False)
 SERVING_PREDICTION_LOG_MAX_ROWS = int(os.environ.get("SERVING_PREDICTION_LOG_MAX_ROWS", "10000"))
 

@@ -8,9 +8,12 @@ from typing import Any
 import joblib
 import pandas as pd
 import pytest
+from django.core import checks
 from django.test import Client
 from pytest_django.fixtures import Settings
 
+from {{ cookiecutter.package_name }}.serving.conf import DEFAULTS
+from {{ cookiecutter.package_name }}.serving.model_store import store
 from {{ cookiecutter.package_name }}.serving.models import ModelVersion, PredictionLog
 
 pytestmark = pytest.mark.django_db
@@ -197,6 +200,18 @@ def test_a_missing_model_makes_health_say_why(client: Client, model_copy: Path) 
     model_copy.unlink()
     health = client.get("/api/health")
     assert health.status_code == 503 and "no model file" in health.json()["reason"]
+
+
+def test_a_host_site_sets_only_the_model_path(client: Client, rows: list, settings: Settings) -> None:
+    """In another Django site every SERVING_ setting has a default but the model path, whose absence is named."""
+    for name in DEFAULTS:
+        delattr(settings, name)
+    assert post(client, {"instances": rows[:2]}).status_code == 200
+    del settings.SERVING_MODEL_PATH
+    store.reset()
+    health = client.get("/api/health")
+    assert health.status_code == 503 and "SERVING_MODEL_PATH is not set" in health.json()["reason"]
+    assert "serving.W001" in [message.id for message in checks.run_checks()]
 
 
 def test_model_and_health_describe_the_served_model(client: Client, manifest: dict) -> None:

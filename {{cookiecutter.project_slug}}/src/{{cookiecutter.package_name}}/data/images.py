@@ -85,17 +85,19 @@ def pixel_columns(count: int) -> list[str]:
     return [f"pixel_{i:05d}" for i in range(count)]
 
 
-def load_image(source: Path | BinaryIO, spec: ImageSpec, name: str | None = None) -> np.ndarray:
+def load_image(
+    source: Path | BinaryIO, spec: ImageSpec, name: str | None = None, max_pixels: int = MAX_PIXELS
+) -> np.ndarray:
     """An image file as `spec.pixels` float32 values in [0, 1]; ImageError names `name` and what is wrong."""
-    name = name or str(source)
+    name, limit = name or str(source), min(max_pixels, MAX_PIXELS)
     try:
         with Image.open(source) as image:
-            if image.width * image.height > MAX_PIXELS:  # checked on the header, before decoding
-                raise ImageError(f"{name}: {image.width}x{image.height} pixels is over the limit of {MAX_PIXELS:,}")
+            if image.width * image.height > limit:  # read from the header, before decoding
+                raise ImageError(f"{name}: {image.width}x{image.height} pixels is over the limit of {limit:,}")
             upright = ImageOps.exif_transpose(image)  # as a phone's photo is shown, not as its sensor stored it
             pixels = upright.convert(COLORS[spec.color]).resize(spec.size, Image.Resampling.BILINEAR)
-    except Image.DecompressionBombError:
-        raise ImageError(f"{name}: more pixels than the limit of {MAX_PIXELS:,} (a decompression bomb?)") from None
+    except Image.DecompressionBombError:  # Pillow refuses twice its limit itself, while opening
+        raise ImageError(f"{name}: more pixels than the limit of {limit:,} (a decompression bomb?)") from None
     except UnidentifiedImageError:
         raise ImageError(f"{name}: not an image (no format Pillow reads)") from None
     except (OSError, SyntaxError, ValueError) as exc:  # a truncated or corrupt file fails while decoding
@@ -108,6 +110,11 @@ def visible(path: Path, root: Path) -> bool:
     return not any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
+def image_files(folder: Path, root: Path | None = None) -> list[Path]:
+    """The files below `folder`, in subfolders too, sorted; hidden ones left out."""
+    return sorted(path for path in folder.rglob("*") if path.is_file() and visible(path, root or folder))
+
+
 def class_folders(root: Path) -> dict[str, list[Path]]:
     """Each class folder's name and image files; DataError when the layout cannot train a classifier."""
     if not root.is_dir():
@@ -117,7 +124,7 @@ def class_folders(root: Path) -> dict[str, list[Path]]:
         raise DataError(f"{root} has no class folders: put each class's images in a subfolder named for the class")
     classes = {}
     for folder in folders:
-        files = sorted(path for path in folder.rglob("*") if path.is_file() and visible(path, root))
+        files = image_files(folder, root)
         if not files:
             raise DataError(f"class folder {folder} has no images: add some, or remove the folder")
         classes[folder.name] = files

@@ -6,6 +6,7 @@ from typing import Any
 
 import joblib
 from sklearn.base import BaseEstimator
+from sklearn.linear_model import LogisticRegression
 
 from ..errors import PipelineError
 from ..params import model_hyperparams
@@ -25,7 +26,9 @@ def fit_parallel(model: BaseEstimator, features: Any, labels: Any, train_params:
     estimator's default afterwards, so the saved model's settings do not depend on where it trained.
     """
     estimator = (getattr(model, "estimator", model)).named_steps["estimator"]
-    parallel = "n_jobs" in estimator.get_params() and "n_jobs" not in model_hyperparams(train_params)
+    # LogisticRegression's n_jobs does nothing since scikit-learn 1.8, and says so in a warning
+    threads = "n_jobs" in estimator.get_params() and not isinstance(estimator, LogisticRegression)
+    parallel = threads and "n_jobs" not in model_hyperparams(train_params)
     if parallel:
         estimator.set_params(n_jobs=-1)
     with parallel_backend(train_params) as backend:

@@ -3,16 +3,43 @@
 import logging
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.http import HttpRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from pydantic import ValidationError
 
+from ..data.images import ImageError, load_image, spec_of
+from . import conf
 from .model_store import ModelUnavailable, store
-from .predictor import model_info, predict_rows
+from .predictor import model_info, predict_images, predict_rows
 from .records import log_prediction
 from .release import release_of
-from .schemas import ErrorResponse, HealthResponse, PredictResponse, field_errors
+from .schemas import ErrorResponse, HealthResponse, ImagePredictResponse, PredictResponse, field_errors
+
+# The multipart field of POST /api/predict/image that holds the images, one file each.
+IMAGE_FIELD = "image"
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": [IMAGE_FIELD],
+                "properties": {
+                    IMAGE_FIELD: {
+                        "type": "array",
+                        "items": {"type": "string", "format": "binary"},
+                        "description": "one or more image files in any format Pillow reads, predicted in this order",
+                    }
+                },
+            }
+        }
+    },
+}
+STATUSES = {400: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse, 500: ErrorResponse,
+            503: ErrorResponse}  # fmt: skip
 
 
 class ModelAPI(NinjaAPI):
@@ -52,12 +79,7 @@ def unexpected(request: HttpRequest, exc: Exception) -> JsonResponse:
     return error(500, "internal error: see the server log")
 
 
-@api.post(
-    "/predict",
-    response={200: PredictResponse, 400: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse,
-              422: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse},
-    summary="Predict for a batch of instances",
-)  # fmt: skip
+@api.post("/predict", response={200: PredictResponse, **STATUSES}, summary="Predict for a batch of instances")
 def predict_endpoint(request: HttpRequest) -> JsonResponse:
     """Validate {"instances": [{feature: value, ...}]} against the model's features and predict."""
     if request.content_type != "application/json":
@@ -66,6 +88,9 @@ def predict_endpoint(request: HttpRequest) -> JsonResponse:
         served = store.get()
     except ModelUnavailable as exc:
         return error(503, f"model unavailable: {exc}")
+    if served.loaded.manifest["features"][0]["kind"] == "image":
+        return error(422, f"this model reads images: POST them as multipart/form-data, field {IMAGE_FIELD!r}, "
+                          "to /api/predict/image")  # fmt: skip
     try:
         body = request.body
     except RequestDataTooBig:
@@ -80,6 +105,52 @@ def predict_endpoint(request: HttpRequest) -> JsonResponse:
     result = predict_rows(served.loaded, rows)
     log_prediction(served.loaded.manifest["sha256"], rows, result)
     return JsonResponse(result)
+
+
+@api.post(
+    "/predict/image",
+    response={200: ImagePredictResponse, **STATUSES},
+    summary="Predict for uploaded images",
+    openapi_extra={"requestBody": UPLOAD_BODY},
+)
+def predict_image_endpoint(request: HttpRequest) -> JsonResponse:
+    """Read each file of the multipart field `image` as the model's images and predict them, in upload order."""
+    if request.content_type != "multipart/form-data":
+        return error(415, f"content type must be multipart/form-data, not {request.content_type or 'none'!r}")
+    try:
+        served = store.get()
+    except ModelUnavailable as exc:
+        return error(503, f"model unavailable: {exc}")
+    feature = served.loaded.manifest["features"][0]
+    if feature["kind"] != "image":
+        return error(422, "this model reads tables, not images: POST JSON instances to /api/predict")
+    limit = conf.setting("SERVING_MAX_UPLOAD_BYTES")
+    if int(request.META.get("CONTENT_LENGTH") or 0) > limit:  # refused before the body is read
+        return error(413, f"request body over {limit:,} bytes: send fewer or smaller images per request")
+    try:
+        uploads = request.FILES.getlist(IMAGE_FIELD)
+    except (TooManyFilesSent, RequestDataTooBig):
+        return error(413, f"too many files: send at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} per request")
+    except MultiPartParserError as exc:
+        return error(400, f"malformed multipart body: {exc}")
+    if not uploads:
+        sent = f" (files came in: {', '.join(sorted(request.FILES))})" if request.FILES else ""
+        return error(400, f"no file in the field {IMAGE_FIELD!r}{sent}")
+    if len(uploads) > (most := conf.setting("SERVING_MAX_ROWS")):
+        return error(413, f"{len(uploads)} images: send at most {most} per request")
+    spec, max_pixels = spec_of(feature), conf.setting("SERVING_MAX_IMAGE_PIXELS")
+    images, errors = [], []
+    for index, upload in enumerate(uploads):
+        try:
+            images.append(load_image(upload, spec, upload.name, max_pixels))
+        except ImageError as exc:
+            errors.append({"field": f"{IMAGE_FIELD}[{index}]", "message": str(exc)})
+    if errors:
+        return error(422, "unreadable images: each is listed in errors", errors)
+    files = [upload.name or f"{IMAGE_FIELD}[{index}]" for index, upload in enumerate(uploads)]
+    result = predict_images(served.loaded, images)
+    log_prediction(served.loaded.manifest["sha256"], [{"file": name} for name in files], result)
+    return JsonResponse({"files": files, **result})
 
 
 @api.get("/model", response={200: dict[str, Any], 500: ErrorResponse, 503: ErrorResponse},

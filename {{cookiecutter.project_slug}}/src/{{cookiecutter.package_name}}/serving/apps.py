@@ -1,6 +1,9 @@
 """Django app configuration of the serving app."""
 
 from django.apps import AppConfig
+from django.core import checks
+
+from . import conf
 
 
 class ServingConfig(AppConfig):
@@ -10,3 +13,7 @@ class ServingConfig(AppConfig):
     label = "serving"
     verbose_name = "Model serving"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """Register the settings check."""
+        checks.register(conf.check_model_path)

@@ -5,13 +5,14 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from pydantic import BaseModel
 
 from ..errors import ModelIntegrityError
 from ..registry.artifacts import LoadedModel, load_model, manifest_path
+from . import conf
 from .release import release_of
-from .schemas import MAX_TEXT_CHARS, request_model
+from .schemas import request_model
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,8 @@ class ModelStore:
 
     @staticmethod
     def model_path() -> Path:
-        return Path(settings.SERVING_MODEL_PATH)
+        """The model file SERVING_MODEL_PATH names; ImproperlyConfigured when it is not set."""
+        return conf.model_path()
 
     def _signature(self) -> tuple:
         """What identifies the files on disk: a change means a new load attempt is worth it."""
@@ -53,7 +55,10 @@ class ModelStore:
         with self._lock:
             if self._served is not None:
                 return self._served
-            signature = self._signature()
+            try:
+                signature = self._signature()
+            except ImproperlyConfigured as exc:  # a host site that has not set SERVING_MODEL_PATH yet
+                raise ModelUnavailable(str(exc)) from None
             if self._failure and self._failure[0] == signature:
                 raise ModelUnavailable(self._failure[1])
             try:
@@ -65,7 +70,7 @@ class ModelStore:
             # Answers name the release (model@v0.0.3) when git history knows it, else the sha256 prefix.
             release = release_of(loaded.manifest, self.model_path().resolve().parent.parent)
             loaded = LoadedModel(loaded.model, loaded.manifest | {"version": release["version"]})
-            limits = settings.SERVING_MAX_ROWS, getattr(settings, "SERVING_MAX_TEXT_CHARS", MAX_TEXT_CHARS)
+            limits = conf.setting("SERVING_MAX_ROWS"), conf.setting("SERVING_MAX_TEXT_CHARS")
             self._served = Served(loaded, request_model(loaded.manifest["features"], *limits))
             self._failure = None
         from .records import register_on_startup  # the records need the ORM, ready only after setup

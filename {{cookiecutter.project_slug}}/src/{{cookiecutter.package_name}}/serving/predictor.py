@@ -5,6 +5,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data.images import pixel_columns
 from ..data.schema import Feature
 from ..formatting import DECIMALS
 from ..modeling.predict import predict_once
@@ -37,8 +38,18 @@ def to_frame(rows: list[dict[str, Any]], features: list[Feature]) -> pd.DataFram
 
 def predict_rows(loaded: LoadedModel, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The answer for rows already validated: predictions, class probabilities for classifiers, the model."""
-    predictions, probabilities = predict_once(loaded.model, to_frame(rows, loaded.manifest["features"]))
-    answer: dict[str, Any] = {"predictions": predictions.tolist()}
+    return predicted(loaded, to_frame(rows, loaded.manifest["features"]))
+
+
+def predict_images(loaded: LoadedModel, images: list[np.ndarray]) -> dict[str, Any]:
+    """The answer for images read by data.images.load_image(), in their order: as predict_rows answers."""
+    return predicted(loaded, pd.DataFrame(np.vstack(images), columns=pixel_columns(images[0].size)))
+
+
+def predicted(loaded: LoadedModel, features: pd.DataFrame) -> dict[str, Any]:
+    """Predictions, class probabilities for classifiers, and the model that answered."""
+    predictions, probabilities = predict_once(loaded.model, features)
+    result: dict[str, Any] = {"predictions": predictions.tolist()}
     if probabilities is not None:
-        answer["probabilities"] = probabilities.round(DECIMALS).tolist()
-    return answer | {"model": model_info(loaded.manifest)}
+        result["probabilities"] = probabilities.round(DECIMALS).tolist()
+    return result | {"model": model_info(loaded.manifest)}

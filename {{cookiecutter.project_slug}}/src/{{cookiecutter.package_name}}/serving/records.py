@@ -3,10 +3,10 @@
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.db import DatabaseError
 
 from ..registry.manifest import Manifest
+from . import conf
 from .models import ModelVersion, PredictionLog
 from .predictor import model_info
 
@@ -39,11 +39,11 @@ def register_on_startup(manifest: Manifest) -> None:
 
 def log_prediction(sha256: str, inputs: list[dict[str, Any]], outputs: dict[str, Any]) -> None:
     """Keep the request and answer when the log is on, and only the newest SERVING_PREDICTION_LOG_MAX_ROWS."""
-    if not settings.SERVING_PREDICTION_LOG:
+    if not conf.setting("SERVING_PREDICTION_LOG"):
         return
     try:
         entry = PredictionLog.objects.create(model_sha256=sha256, rows=len(inputs), inputs=inputs, outputs=outputs)
-        cutoff = entry.pk - settings.SERVING_PREDICTION_LOG_MAX_ROWS
+        cutoff = entry.pk - conf.setting("SERVING_PREDICTION_LOG_MAX_ROWS")
         if cutoff > 0:
             PredictionLog.objects.filter(pk__lte=cutoff).delete()
     except DatabaseError as exc:

@@ -18,8 +18,6 @@ def iso_date(value: str) -> str:
 # A date feature: the ISO 8601 forms training reads (data.dates.ISO_DATE), checked to be real dates.
 IsoDate = Annotated[str, Field(pattern=f"^{ISO_DATE}$"), AfterValidator(iso_date)]
 KINDS = {"number": float, "category": str, "date": IsoDate, "text": str}
-# The longest text a text feature accepts, unless settings.SERVING_MAX_TEXT_CHARS says otherwise.
-MAX_TEXT_CHARS = 10_000
 
 
 class ModelInfo(BaseModel):
@@ -37,6 +35,12 @@ class PredictResponse(BaseModel):
     model: ModelInfo
 
 
+class ImagePredictResponse(PredictResponse):
+    """Predictions for uploaded images, in upload order, with the files' names."""
+
+    files: list[str]
+
+
 class HealthResponse(BaseModel):
     """ok with the served model (200), or unavailable with the reason (503)."""
 
@@ -52,7 +56,7 @@ class ErrorResponse(BaseModel):
     errors: list[dict[str, str]] = []
 
 
-def bounded(kind: Any, feature: Feature, max_text_chars: int = MAX_TEXT_CHARS) -> Any:
+def bounded(kind: Any, feature: Feature, max_text_chars: int) -> Any:
     """A number within the manifest's bounds (what the model's arithmetic holds), a text within its length."""
     if feature["kind"] == "text":
         return Annotated[kind, Field(max_length=max_text_chars)]
@@ -61,7 +65,7 @@ def bounded(kind: Any, feature: Feature, max_text_chars: int = MAX_TEXT_CHARS) -
     return Annotated[kind, Field(ge=feature.get("minimum"), le=feature.get("maximum"))]
 
 
-def request_model(features: list[Feature], max_rows: int, max_text_chars: int = MAX_TEXT_CHARS) -> type[BaseModel]:
+def request_model(features: list[Feature], max_rows: int, max_text_chars: int) -> type[BaseModel]:
     """A plain pydantic model of {"instances": [...]}: fast to validate, with the real field names.
 
     Strict types (no "1" for 1), no NaN or infinity, numbers within the bounds that keep the model
@@ -70,6 +74,8 @@ def request_model(features: list[Feature], max_rows: int, max_text_chars: int = 
     """
     fields: dict[str, Any] = {}
     for index, feature in enumerate(features):
+        if feature["kind"] == "image":  # images come as files to /api/predict/image, never as JSON
+            continue
         kind = bounded(KINDS[feature["kind"]], feature, max_text_chars)
         if feature.get("nullable"):  # may be null or left out: missing, as in training
             fields[f"f{index}"] = (kind | None, Field(None, alias=feature["name"]))

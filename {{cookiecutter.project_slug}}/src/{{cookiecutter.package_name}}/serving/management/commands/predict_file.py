@@ -4,15 +4,17 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pandas as pd
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from pydantic import ValidationError
 
 from ....atomic import atomic_path
+from ....data.images import image_files, load_image, spec_of
 from ....data.load import csv_options, read_table
 from ....errors import DataError
+from ....registry.artifacts import LoadedModel
+from ... import conf
 from ...model_store import ModelUnavailable, store
-from ...predictor import predict_rows
+from ...predictor import predict_images, predict_rows
 from ...schemas import field_errors
 
 
@@ -27,7 +29,10 @@ def numbers_or_error(column: pd.Series) -> pd.Series:
 
 
 class Command(BaseCommand):
-    help = "Score a CSV or Parquet file with the served model; write the rows with their predictions as CSV."
+    help = (
+        "Score a CSV or Parquet file (or, for an image model, a folder of images) with the served model; "
+        "write the rows (or files) with their predictions as CSV."
+    )
     # A batch job, not a web server: it needs no DJANGO_SECRET_KEY, which the system checks demand.
     requires_system_checks: ClassVar[list[str]] = []
 
@@ -41,9 +46,16 @@ class Command(BaseCommand):
         try:
             served = store.get()
             csv = csv_options(options["sep"], options["decimal"], prefix="--")
-            frame = read_table(options["input"], csv)
+            if served.loaded.manifest["features"][0]["kind"] == "image":
+                scored = score_images(served.loaded, options["input"])
+            else:
+                scored = None
+                frame = read_table(options["input"], csv)
         except (ModelUnavailable, DataError) as exc:
             raise CommandError(str(exc)) from None
+        if scored is not None:
+            self.write(scored, options["output"], csv)
+            return
         features = served.loaded.manifest["features"]
         names = [feature["name"] for feature in features]
         missing = [f["name"] for f in features if f["name"] not in frame.columns and not f.get("nullable")]
@@ -57,7 +69,7 @@ class Command(BaseCommand):
                 frame[feature["name"]] = frame[feature["name"]].fillna("").map(str)
         predictions: list[Any] = []
         probabilities: list[list[float]] = []
-        chunk_rows = settings.SERVING_MAX_ROWS
+        chunk_rows = conf.setting("SERVING_MAX_ROWS")
         # A nullable feature's absent column is missing throughout: left out of the rows, as the API allows.
         present = frame[[name for name in names if name in frame.columns]]
         for start in range(0, len(frame), chunk_rows):
@@ -79,6 +91,30 @@ class Command(BaseCommand):
         if probabilities:
             classes = served.loaded.manifest["classes"]
             scored = scored.join(pd.DataFrame(probabilities, columns=[f"probability_{c}" for c in classes]))
-        with atomic_path(options["output"]) as tmp:
+        self.write(scored, options["output"], csv)
+
+    def write(self, scored: pd.DataFrame, output: Path, csv: dict[str, str]) -> None:
+        """Write the scored rows as CSV, atomically, and say where."""
+        with atomic_path(output) as tmp:
             scored.to_csv(tmp, index=False, **csv)
-        self.stdout.write(f"scored {len(scored)} rows into {options['output']}")
+        self.stdout.write(f"scored {len(scored)} rows into {output}")
+
+
+def score_images(loaded: LoadedModel, folder: Path) -> pd.DataFrame:
+    """Each image below `folder` with its prediction and class probabilities; DataError for a bad file."""
+    if not folder.is_dir():
+        raise DataError(f"{folder} is not a folder: this model reads images, so give a folder of them")
+    files = image_files(folder)
+    if not files:
+        raise DataError(f"{folder} has no image files")
+    spec = spec_of(loaded.manifest["features"][0])
+    scored = []
+    for start in range(0, len(files), chunk := conf.setting("SERVING_MAX_ROWS")):
+        batch = files[start : start + chunk]
+        result = predict_images(loaded, [load_image(path, spec, path.as_posix()) for path in batch])
+        rows = pd.DataFrame({"file": [path.as_posix() for path in batch], "prediction": result["predictions"]})
+        if "probabilities" in result:
+            classes = [f"probability_{c}" for c in loaded.manifest["classes"]]
+            rows = rows.join(pd.DataFrame(result["probabilities"], columns=classes))
+        scored.append(rows)
+    return pd.concat(scored, ignore_index=True)

@@ -3,11 +3,12 @@
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ....errors import ModelIntegrityError
 from ....registry.artifacts import verify
+from ... import conf
 from ...records import register
 
 
@@ -18,10 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("--model", type=Path, default=None, help="model file (default: SERVING_MODEL_PATH)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        path = options["model"] or Path(settings.SERVING_MODEL_PATH)
         try:
-            manifest = verify(path)
-        except ModelIntegrityError as exc:
+            manifest = verify(options["model"] or conf.model_path())
+        except (ImproperlyConfigured, ModelIntegrityError) as exc:
             raise CommandError(str(exc)) from None
         entry, created = register(manifest)
         state = "registered" if created else "already registered"

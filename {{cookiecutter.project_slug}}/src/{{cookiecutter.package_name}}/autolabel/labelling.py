@@ -1,0 +1,87 @@
+"""The one place the autolabel app talks to the model: a record's inputs in, its label out, in this process.
+
+It goes through the serving app's model store and predictor, as the API does: the same verified
+model, the same request schema built from the manifest, the same answer.
+"""
+
+import io
+import logging
+from typing import TYPE_CHECKING, Any
+
+from django.utils import timezone
+from pydantic import ValidationError
+
+from ..errors import DataError
+from ..registry.manifest import Feature
+from ..serving.model_store import ModelUnavailable, Served, store
+from ..serving.predictor import predict_rows
+from ..serving.schemas import field_errors
+
+if TYPE_CHECKING:
+    from .models import Record
+
+log = logging.getLogger(__name__)
+
+
+class Unlabelable(Exception):
+    """The record lacks what the model needs; the message says what."""
+
+
+def row_inputs(record: "Record", features: list[Feature]) -> dict[str, Any]:
+    """The record's table inputs; its text goes to the model's text feature when there is exactly one."""
+    if not isinstance(record.row, dict):
+        raise Unlabelable('row must be a JSON object: {"feature": value, ...}')
+    row = dict(record.row)
+    texts = [feature["name"] for feature in features if feature["kind"] == "text"]
+    if len(texts) == 1 and record.text:
+        row[texts[0]] = record.text
+    return row
+
+
+def predict_row(served: Served, record: "Record") -> dict[str, Any]:
+    """Validate the record's row against the served request schema, as the API does, then predict it."""
+    row = row_inputs(record, served.loaded.manifest["features"])
+    try:
+        payload = served.request_model.model_validate({"instances": [row]})
+    except ValidationError as exc:
+        problems = [f"{item['field'].removeprefix('instances[0].')}: {item['message']}" for item in field_errors(exc)]
+        raise Unlabelable("; ".join(problems)) from None
+    return predict_rows(served.loaded, [instance.model_dump(by_alias=True) for instance in payload.instances])
+
+
+def predict_image(served: Served, record: "Record", feature: Feature) -> dict[str, Any]:
+    """Read the record's image as the model's image feature was trained (size, color), then predict it."""
+    from ..data.images import load_image, spec_of  # image projects only
+    from ..serving.predictor import predict_images
+
+    if not record.image:
+        raise Unlabelable("image: no file: this model labels images")
+    # Read through chunks(): a file just uploaded is not in storage yet, and must stay open for the save.
+    source = io.BytesIO(b"".join(record.image.chunks()))
+    pixels = load_image(source, spec_of(feature), record.image.name)
+    return predict_images(served.loaded, [pixels])
+
+
+def predict(record: "Record") -> dict[str, Any]:
+    """The served model's answer for the record, by the kinds of the manifest's features."""
+    served = store.get()
+    features = served.loaded.manifest["features"]
+    image = next((feature for feature in features if feature["kind"] == "image"), None)
+    return predict_image(served, record, image) if image else predict_row(served, record)
+
+
+def label(record: "Record") -> None:
+    """Label the record in place; when the model cannot, leave the label empty and say why in label_error."""
+    try:
+        answer = predict(record)
+    except (ModelUnavailable, Unlabelable, DataError) as exc:
+        reason = f"model unavailable: {exc}" if isinstance(exc, ModelUnavailable) else str(exc)
+        log.warning("record %s not labelled: %s", record.pk or "(new)", reason)
+        record.label, record.confidence, record.model_version, record.labelled_at = "", None, "", None
+        record.label_error = reason
+        return
+    record.label = str(answer["predictions"][0])[:255]
+    record.confidence = max(answer["probabilities"][0]) if answer.get("probabilities") else None
+    record.model_version = answer["model"]["version"]
+    record.labelled_at = timezone.now()
+    record.label_error = ""

@@ -1,0 +1,52 @@
+"""The serving app's settings, read when used, with their defaults: a host site must set only SERVING_MODEL_PATH.
+
+| setting | default | meaning |
+|---|---|---|
+| SERVING_MODEL_PATH | none: required | the model.joblib to serve (its model.json manifest beside it) |
+| SERVING_MAX_ROWS | 1000 | instances per request (and rows per chunk of `predict_file`) |
+| SERVING_MAX_TEXT_CHARS | 10000 | characters per text feature of a row |
+| SERVING_MAX_UPLOAD_BYTES | 10485760 | bytes per image upload request (10 MiB; more is a 413) |
+| SERVING_MAX_IMAGE_PIXELS | 25000000 | pixels per uploaded image (width x height; more is a 422) |
+| SERVING_PREDICTION_LOG | False | keep each request and answer in the admin's prediction log |
+| SERVING_PREDICTION_LOG_MAX_ROWS | 10000 | how many prediction log entries to keep |
+"""
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+
+MODEL_PATH_MISSING = "SERVING_MODEL_PATH is not set: point it at the trained models/model.joblib (model.json beside it)"
+
+DEFAULTS: dict[str, Any] = {
+    "SERVING_MAX_ROWS": 1000,
+    "SERVING_MAX_TEXT_CHARS": 10_000,
+    "SERVING_MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
+    "SERVING_MAX_IMAGE_PIXELS": 25_000_000,  # a 5000x5000 photo; decoding one takes 75 MB in rgb
+    "SERVING_PREDICTION_LOG": False,
+    "SERVING_PREDICTION_LOG_MAX_ROWS": 10_000,
+}
+
+
+def setting(name: str) -> Any:
+    """A SERVING_ setting of the site, else its default (read per call, so override_settings applies)."""
+    return getattr(settings, name, DEFAULTS[name])
+
+
+def model_path() -> Path:
+    """SERVING_MODEL_PATH; ImproperlyConfigured when the site has not set it (no guess at the host's layout)."""
+    value = getattr(settings, "SERVING_MODEL_PATH", None)
+    if not value:
+        raise ImproperlyConfigured(MODEL_PATH_MISSING)
+    return Path(value)
+
+
+def check_model_path(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessage]:
+    """`manage.py check` warns of an unset SERVING_MODEL_PATH (a warning: `migrate` must still run)."""
+    try:
+        model_path()
+    except ImproperlyConfigured as exc:
+        return [checks.Warning(str(exc), hint="the API answers 503 until it is set", id="serving.W001")]
+    return []
