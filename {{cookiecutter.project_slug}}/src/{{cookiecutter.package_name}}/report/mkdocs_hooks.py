@@ -5,7 +5,7 @@ from typing import Any
 
 from mkdocs.structure.files import File, Files
 
-from {{ cookiecutter.package_name }}.paths import DVC_FILE, OUTPUTS, PARAMS_FILE
+from {{ cookiecutter.package_name }}.paths import DVC_FILE, MANIFEST_PATH, OUTPUTS, PARAMS_FILE
 
 # Files whose change should rebuild the site under `mkdocs serve`.
 WATCHED = (str(DVC_FILE), str(PARAMS_FILE), *OUTPUTS)
@@ -14,6 +14,21 @@ WATCHED = (str(DVC_FILE), str(PARAMS_FILE), *OUTPUTS)
 def project_root(config: Any) -> Path:
     """The folder of mkdocs.yml, which is the project's root."""
     return Path(config["config_file_path"]).resolve().parent
+
+
+def on_config(config: Any) -> Any:
+    """List the gallery in the nav, after Metrics, when the model reads images."""
+    from {{ cookiecutter.package_name }}.report.images import GALLERY_PAGE, has_gallery
+    from {{ cookiecutter.package_name }}.report.pages import read_json
+
+    nav = config["nav"]
+    if nav is None or not has_gallery(read_json(project_root(config) / MANIFEST_PATH)):
+        return config  # no nav: MkDocs lists every page itself
+    pages = [entry.values() if isinstance(entry, dict) else [entry] for entry in nav]
+    if not any(GALLERY_PAGE in paths for paths in pages):
+        after = next((i + 1 for i, paths in enumerate(pages) if "metrics.md" in paths), len(nav))
+        nav.insert(after, {"Gallery": GALLERY_PAGE})
+    return config
 
 
 def on_files(files: Files, config: Any) -> Files:

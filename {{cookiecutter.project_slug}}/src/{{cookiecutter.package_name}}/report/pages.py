@@ -4,11 +4,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from ..formatting import cell
-from ..paths import MANIFEST_PATH, METRICS_PATH, PLOTS_DIR, PROFILE_PATH
+from ..paths import MANIFEST_PATH, METRICS_PATH, PLOTS_DIR, PROFILE_PATH, TEST_PATH
 from ..registry.manifest import Manifest
 from ..registry.versions import History, Version, read_history
 from . import charts
+from .images import describe, gallery, image_feature, image_section, size_and_color
 from .pipeline import STYLES, build_graph, read_stages, render_svg
 from .text import text_section
 
@@ -17,6 +20,11 @@ NO_RUN = (
     "    The pipeline has not run in this checkout. Run `dvc repro` (or `make repro`), then rebuild the site.\n"
 )
 PLOTS_ASSETS = "assets/plots"
+# Permutation importance shuffles one input column at a time: for an image, one pixel, which says little.
+NO_IMPORTANCE = (
+    "No feature importance for an image model: shuffling one pixel at a time says little about what it sees. "
+    "The [Gallery](gallery.md) shows what it gets right and wrong.\n"
+)
 
 
 def read_json(path: Path) -> Any:
@@ -36,13 +44,13 @@ def short(digest: str | None) -> str:
     return f"`{digest[:12]}`" if digest else ""
 
 
-def build_site(root: Path) -> dict[str, str]:
+def build_site(root: Path) -> dict[str, str | bytes]:
     """Every generated page and image, keyed by its path in the site's docs."""
     manifest = read_json(root / MANIFEST_PATH)
     metrics = read_json(root / METRICS_PATH)
     profile = read_json(root / PROFILE_PATH)
     history = read_history(root)
-    files = {
+    files: dict[str, str | bytes] = {
         "index.md": model_card(root, manifest, profile, history),
         "pipeline.md": pipeline_page(root),
         "data.md": data_page(profile),
@@ -55,6 +63,9 @@ def build_site(root: Path) -> dict[str, str]:
     }
     files |= plot_images
     files["metrics.md"] = metrics_page(metrics, plot_images, previous_version(history, manifest))
+    if image_feature(manifest):
+        files["metrics.md"] += "\n## Feature importance\n\n" + NO_IMPORTANCE
+        files |= gallery(root, manifest)
     if len(history.versions) > 0:
         labels = [version.label for version in history.versions]
         names = sorted({name for version in history.versions for name in version.manifest.get("metrics", {})})
@@ -72,15 +83,17 @@ def model_card(root: Path, manifest: Manifest | None, profile: dict | None, hist
         return "\n".join([*lines, NO_RUN])
     current = history.versions[-1] if history.versions else None
     committed = current is not None and current.manifest.get("sha256") == manifest.get("sha256")
-    task = manifest["task"]
+    task, image = manifest["task"], image_feature(manifest)
+    example = example_image(root) if image else None  # an image model's examples post a file, not a row
     what = (
-        f"classifies each row into one of {len(manifest['classes'])} classes of `{manifest['target']}`: "
-        + ", ".join(f"`{c}`" for c in manifest["classes"])
+        f"classifies each {'image' if image else 'row'} into one of {len(manifest['classes'])} classes "
+        f"of `{manifest['target']}`: " + ", ".join(f"`{c}`" for c in manifest["classes"])
         if task == "classification"
         else f"predicts the number `{manifest['target']}` (regression)"
     )
+    inputs = f"{size_and_color(image)} images" if image else f"{len(manifest['features'])} features"
     lines += [
-        f"A `{manifest['estimator']}` that {what}, from {len(manifest['features'])} features.\n",
+        f"A `{manifest['estimator']}` that {what}, from {inputs}.\n",
         "## Current version\n",
         table(
             ["version", "stage", "sha256", "trained from commit", "scikit-learn"],
@@ -100,21 +113,14 @@ def model_card(root: Path, manifest: Manifest | None, profile: dict | None, hist
         "## Data\n",
         data_summary(manifest, profile),
         *text_section(root, manifest),
+        *image_section(manifest),
         "## Use the model\n",
-        "```python\n"
-        "import pandas\n"
-        f"from {__package__.split('.')[0]}.registry.artifacts import load_model\n\n"
-        "loaded = load_model()  # refuses a file whose sha256 differs from models/model.json\n"
-        f"loaded.model.predict(pandas.DataFrame([{json.dumps(example_row(manifest, profile))}]))\n"
-        "```\n",
+        python_example(manifest, profile, example),
 {%- if cookiecutter.use_django == "yes" %}
         "## Call the API\n",
-        "Served by the Django app (`make api` locally): `POST /api/predict`, `GET /api/model`, "
-        "`GET /api/health`, OpenAPI at `/api/openapi.json`.\n",
-        "```bash\n"
-        "curl -s -X POST http://127.0.0.1:8000/api/predict -H 'Content-Type: application/json' \\\n"
-        f"     -d '{json.dumps({'instances': [example_row(manifest, profile)]})}'\n"
-        "```\n",
+        f"Served by the Django app (`make api` locally): `POST /api/predict{'/image' if image else ''}`, "
+        "`GET /api/model`, `GET /api/health`, OpenAPI at `/api/openapi.json`.\n",
+        curl_example(manifest, profile, example),
 {%- endif %}
         "## Limitations\n",
         limitations.read_text() if limitations.is_file() else "",
@@ -132,6 +138,11 @@ def data_summary(manifest: Manifest, profile: dict | None) -> str:
         if "classes" in target
         else f"from {target['min']:.6g} to {target['max']:.6g} (mean {target['mean']:.6g})"
     )
+    if image := image_feature(manifest):
+        return (
+            f"{profile['rows']} images ({manifest['data']['train_rows']} used to train), {describe(image)}; "
+            f"target `{target['name']}`: {balance}. Details on the [Data](data.md) page.\n"
+        )
     kinds = [f["kind"] for f in manifest["features"]]
     dates = f", {kinds.count('date')} date" if "date" in kinds else ""
     texts = [f"`{f['name']}`" for f in manifest["features"] if f["kind"] == "text"]  # the model card's text columns
@@ -141,6 +152,58 @@ def data_summary(manifest: Manifest, profile: dict | None) -> str:
         f"{kinds.count('number')} numeric{dates} and {kinds.count('category')} categorical features; "
         f"target `{target['name']}`: {balance}. Details on the [Data](data.md) page.\n"
     )
+
+
+def python_example(manifest: Manifest, profile: dict | None, image: str | None) -> str:
+    """Python that loads the model and predicts one example: a table row, or an image file read as it trains."""
+    package = __package__.split(".")[0]
+    if image is not None:
+        return (
+            "```python\n"
+            "from pathlib import Path\n\n"
+            "import pandas\n\n"
+            f"from {package}.data.images import load_image, pixel_columns, spec_of\n"
+            f"from {package}.registry.artifacts import load_model\n\n"
+            "loaded = load_model()  # refuses a file whose sha256 differs from models/model.json\n"
+            'spec = spec_of(loaded.manifest["features"][0])  # the size and colour the model was trained on\n'
+            f"pixels = load_image(Path({json.dumps(image)}), spec)\n"
+            "loaded.model.predict(pandas.DataFrame([pixels], columns=pixel_columns(spec.pixels)))\n"
+            "```\n"
+        )
+    return (
+        "```python\n"
+        "import pandas\n"
+        f"from {package}.registry.artifacts import load_model\n\n"
+        "loaded = load_model()  # refuses a file whose sha256 differs from models/model.json\n"
+        f"loaded.model.predict(pandas.DataFrame([{json.dumps(example_row(manifest, profile))}]))\n"
+        "```\n"
+    )
+
+
+{%- if cookiecutter.use_django == "yes" %}
+
+
+def curl_example(manifest: Manifest, profile: dict | None, image: str | None) -> str:
+    """A curl call of the API: JSON instances, or an image file posted as multipart form data."""
+    if image is not None:
+        return f"```bash\ncurl -s -X POST http://127.0.0.1:8000/api/predict/image -F 'image=@{image}'\n```\n"
+    return (
+        "```bash\n"
+        "curl -s -X POST http://127.0.0.1:8000/api/predict -H 'Content-Type: application/json' \\\n"
+        f"     -d '{json.dumps({'instances': [example_row(manifest, profile)]})}'\n"
+        "```\n"
+    )
+{%- endif %}
+
+
+def example_image(root: Path) -> str:
+    """The path of the first test image, relative to the project root, or a placeholder without a test split."""
+    path = root / TEST_PATH
+    if path.is_file():
+        index = pd.read_parquet(path, columns=[]).index  # the index only: the files, not the pixels
+        if len(index):
+            return str(index[0])
+    return "my_image.png"
 
 
 def example_row(manifest: Manifest, profile: dict | None) -> dict[str, Any]:
@@ -235,13 +298,17 @@ def data_page(profile: dict | None) -> str:
         if "classes" in target
         else [[key, target[key]] for key in ("mean", "std", "min", "max")]
     )
+    images = any(f["kind"] == "image" for f in profile["features"])
     lines += [
-        f"{profile['rows']} rows, {len(profile['features'])} features (`reports/data_profile.json`, "
+        f"{profile['rows']} {'images' if images else 'rows'}, {len(profile['features'])} "
+        f"feature{'' if len(profile['features']) == 1 else 's'} (`reports/data_profile.json`, "
         "written by the `prepare` stage).\n",
         f"## Target `{target['name']}`\n",
         table(["class" if "classes" in target else "statistic", "value"], target_rows),
         "## Features\n",
-        table(
+        image_table(profile["features"])
+        if images
+        else table(
             ["feature", "kind", "dtype", "missing", "mean", "std", "min", "max", "distinct", "most frequent"],
             [
                 [
@@ -261,6 +328,15 @@ def data_page(profile: dict | None) -> str:
         ),
     ]
     return "\n".join(lines)
+
+
+def image_table(features: list[dict]) -> str:
+    """An image profile's one feature: its size, colour and number of pixel values."""
+    rows = [
+        [f"`{f['name']}`", f["kind"], "x".join(map(str, f["size"])), f["color"], f["pixels"], f["missing"]]
+        for f in features
+    ]
+    return table(["feature", "kind", "size", "colour", "values", "missing"], rows)
 
 
 def history_page(history: History, manifest: Manifest | None) -> str:
