@@ -5,6 +5,7 @@ prepare.color, values scaled to [0, 1]. A prepared image table has one column pe
 indexed by each image's path, the row's identity rather than a feature.
 """
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -85,16 +86,27 @@ def pixel_columns(count: int) -> list[str]:
     return [f"pixel_{i:05d}" for i in range(count)]
 
 
+def eight_bit(image: Image.Image) -> Image.Image:
+    """A 16-bit greyscale image (mode I;16, or I) scaled to 8 bits: Pillow's convert() clips it, mid grey to white."""
+    if not image.mode.startswith("I"):
+        return image
+    values = np.asarray(image, dtype=np.float64) / 257  # 0..65535 onto 0..255
+    return Image.fromarray(values.clip(0, 255).round().astype(np.uint8))
+
+
 def load_image(
     source: Path | BinaryIO, spec: ImageSpec, name: str | None = None, max_pixels: int = MAX_PIXELS
 ) -> np.ndarray:
     """An image file as `spec.pixels` float32 values in [0, 1]; ImageError names `name` and what is wrong."""
     name, limit = name or str(source), min(max_pixels, MAX_PIXELS)
     try:
-        with Image.open(source) as image:
+        # Pillow only warns between its limit and twice it: the check below refuses those, in one line
+        with warnings.catch_warnings(action="ignore", category=Image.DecompressionBombWarning):
+            image = Image.open(source)
+        with image:
             if image.width * image.height > limit:  # read from the header, before decoding
                 raise ImageError(f"{name}: {image.width}x{image.height} pixels is over the limit of {limit:,}")
-            upright = ImageOps.exif_transpose(image)  # as a phone's photo is shown, not as its sensor stored it
+            upright = eight_bit(ImageOps.exif_transpose(image))  # as a phone's photo is shown, not as stored
             pixels = upright.convert(COLORS[spec.color]).resize(spec.size, Image.Resampling.BILINEAR)
     except Image.DecompressionBombError:  # Pillow refuses twice its limit itself, while opening
         raise ImageError(f"{name}: more pixels than the limit of {limit:,} (a decompression bomb?)") from None
