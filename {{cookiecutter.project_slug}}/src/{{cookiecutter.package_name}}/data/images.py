@@ -25,6 +25,9 @@ CHANNELS = {"gray": 1, "rgb": 3}
 MAX_SIDE = 1024  # prepare.image_size beyond this would make millions of pixel features per image
 # Pillow's own decompression-bomb limit (about 89 million pixels): a larger image is refused, not decoded.
 MAX_PIXELS = Image.MAX_IMAGE_PIXELS or 89_478_485
+# Pillow warns of an image over its limit while opening it; load_image refuses it in one line instead.
+# A process-wide filter, as catch_warnings() is not thread-safe in a threaded server.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 
 class ImageError(DataError):
@@ -100,10 +103,7 @@ def load_image(
     """An image file as `spec.pixels` float32 values in [0, 1]; ImageError names `name` and what is wrong."""
     name, limit = name or str(source), min(max_pixels, MAX_PIXELS)
     try:
-        # Pillow only warns between its limit and twice it: the check below refuses those, in one line
-        with warnings.catch_warnings(action="ignore", category=Image.DecompressionBombWarning):
-            image = Image.open(source)
-        with image:
+        with Image.open(source) as image:
             if image.width * image.height > limit:  # read from the header, before decoding
                 raise ImageError(f"{name}: {image.width}x{image.height} pixels is over the limit of {limit:,}")
             upright = eight_bit(ImageOps.exif_transpose(image))  # as a phone's photo is shown, not as stored
