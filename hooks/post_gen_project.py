@@ -37,6 +37,7 @@ DJANGO_PATHS = (
     "tests/test_serving_commands.py",
     "tests/test_serving_deploy.py",
     "tests/test_serving_images.py",
+    "tests/test_serving_runtime.py",
 )
 
 

@@ -26,6 +26,9 @@ MATRIX = [
      "use_django": "no"},
     {"dataset": "docstrings", "model_storage": "git", "python_version": "3.12", "license": "BSD-3-Clause"},
     {"dataset": "docstrings", "model_storage": "git", "python_version": "3.11", "license": "MIT", "use_django": "no"},
+    {"dataset": "digits", "model_storage": "git", "python_version": "3.13", "license": "BSD-3-Clause"},
+    {"dataset": "images", "model_storage": "dvc-remote", "dvc_remote_url": "/tmp/dvc-store", "python_version": "3.12",
+     "license": "MIT", "use_django": "no"},
 ]  # fmt: skip
 IDS = [
     f"{answers['dataset']}-{answers['model_storage']}-py{answers['python_version']}"
@@ -42,7 +45,7 @@ def project(request: pytest.FixtureRequest, bake_shared: Callable[..., Project])
 def test_no_template_syntax_survives(project: Project) -> None:
     leftovers = []
     for path in project.path.rglob("*"):
-        if path.is_file() and ".git" not in path.parts:
+        if path.is_file() and ".git" not in path.parts and b"\0" not in path.read_bytes():  # not images
             # GitHub's own expressions, ${{ ... }}, belong in the workflows; nothing else may look like Jinja.
             text = path.read_text(errors="ignore").replace("${{", "")
             if "{{" in text or "{%" in text or "{#" in text:
@@ -61,7 +64,7 @@ ALLOWED_SKIPS = {
     "no feature of this data set had missing values in training": lambda a: a["dataset"] != "csv",
     "this data set has no categorical feature": lambda a: a["dataset"] != "csv",
     "this data set has no text feature": lambda a: a["dataset"] != "docstrings",
-    "this data set has no numeric feature": lambda a: a["dataset"] == "docstrings",
+    "this data set has no numeric feature": lambda a: a["dataset"] in {"docstrings", "digits", "images"},
 }
 
 
@@ -95,6 +98,11 @@ def test_answers_reach_the_files(project: Project) -> None:
     text_demo = answers["dataset"] == "docstrings"  # the demo's data, with its source and license beside it
     assert (project.path / "data" / "raw" / "docstrings.csv").is_file() == text_demo
     assert (project.path / "data" / "raw" / "docstrings.LICENSE").is_file() == text_demo
+    digits = answers["dataset"] == "digits"  # unpacked from its archive at bake, its license beside
+    assert (project.path / "data" / "raw" / "digits" / "0").is_dir() == digits
+    assert (project.path / "data" / "raw" / "digits.LICENSE").is_file() == digits
+    assert not (project.path / "data" / "raw" / "digits.zip").exists()
+    assert (project.path / "data" / "raw" / "images" / "circle").is_dir() == (answers["dataset"] == "images")
 
 
 def test_git_and_dvc_are_initialised(project: Project) -> None:
@@ -110,9 +118,9 @@ def test_git_and_dvc_are_initialised(project: Project) -> None:
 
 def test_model_storage_decides_who_versions_the_model(project: Project) -> None:
     pipeline = yaml.safe_load((project.path / "dvc.yaml").read_text())
-    model_out = next(out for out in pipeline["stages"]["train"]["outs"] if "models/model.joblib" in out)
-    cached = model_out["models/model.joblib"].get("cache", True)
-    assert cached == (project.context["model_storage"] == "dvc-remote")
+    for name in ("models/model.joblib", "models/model.onnx"):
+        model_out = next(out for out in pipeline["stages"]["train"]["outs"] if name in out)
+        assert model_out[name].get("cache", True) == (project.context["model_storage"] == "dvc-remote")
     dependencies = tomllib.loads((project.path / "pyproject.toml").read_text())["project"]["dependencies"]
     if project.context["dvc_remote_url"].startswith("s3://"):
         assert any(dep.startswith("dvc[s3]") for dep in dependencies)

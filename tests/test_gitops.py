@@ -120,7 +120,8 @@ def test_retrain_commits_tags_and_pushes_once(loop: tuple[Project, Path], tmp_pa
     sha, author, message = after[0].split(" ", 2)
     assert author == BOT[0] and message.endswith("[skip ci]")
     changed = runner.run("git", "show", "--name-only", "--format=", sha).stdout.split()
-    assert {"dvc.lock", "models/model.joblib", "models/model.json", "metrics/metrics.json"} <= set(changed)
+    models = {"models/model.joblib", "models/model.onnx", "models/model.json"}
+    assert {"dvc.lock", "metrics/metrics.json", *models} <= set(changed)
     assert all(path.startswith(("dvc.lock", "models/", "metrics/", "plots/", "reports/")) for path in changed)
     assert origin_tags(origin) == ["model@v0.0.1"]
     assert runner.run("git", "rev-list", "-n", "1", "model@v0.0.1").stdout.strip() == sha

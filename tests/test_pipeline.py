@@ -14,7 +14,7 @@ from datagen import churn_frame
 
 pytestmark = pytest.mark.xdist_group("pipeline")  # one worker: its module fixtures train a project once
 
-OUTPUTS = ("models/model.joblib", "models/model.json", "metrics/metrics.json", "dvc.lock")
+OUTPUTS = ("models/model.joblib", "models/model.onnx", "models/model.json", "metrics/metrics.json", "dvc.lock")
 
 
 def digests(project: Project) -> dict[str, str]:
@@ -42,7 +42,15 @@ def test_repro_writes_a_good_model_its_manifest_and_metrics(
     assert manifest["sha256"] == hashlib.sha256((project.path / "models/model.joblib").read_bytes()).hexdigest()
     assert manifest["task"] == ("regression" if dataset == "diabetes" else "classification")
     assert manifest["features"] and all({"name", "dtype", "kind", "nullable"} <= set(f) for f in manifest["features"])
-    assert set(manifest["versions"]) >= {"python", "scikit-learn", "pandas", "numpy", "joblib"}
+    assert set(manifest["versions"]) >= {"python", "scikit-learn", "pandas", "numpy", "joblib", "skl2onnx", "onnx"}
+    onnx = manifest["onnx"]  # train checked its ONNX copy on the held-out rows (tests/test_onnx.py: the rest)
+    assert onnx["status"] == "passed" and onnx["rows_checked"] > 0 and onnx["reason"] is None
+    if dataset == "diabetes":  # targets in the hundreds: float32 sums agree to about 1e-4
+        assert onnx["label_agreement"] is None and 0 <= onnx["max_prediction_difference"] < 1e-3
+    else:
+        assert onnx["label_agreement"] == 1.0 and 0 <= onnx["max_probability_difference"] < 1e-5
+    onnx_file = (project.path / "models/model.onnx").read_bytes()
+    assert manifest["files"]["model.onnx"] == hashlib.sha256(onnx_file).hexdigest()
     assert len(manifest["data"]["sha256"]) == 64
     assert manifest["params"]["train"]["model"] == "random_forest"
     plots = {path.name for path in (project.path / "plots").iterdir()}
@@ -66,6 +74,7 @@ def test_repro_force_twice_gives_the_same_model_and_metrics(trained_default: Pro
     repro(project, "--force")
     second = digests(project)
     assert first["models/model.joblib"] == second["models/model.joblib"]
+    assert first["models/model.onnx"] == second["models/model.onnx"]  # skl2onnx's graph name is fixed
     assert first["metrics/metrics.json"] == second["metrics/metrics.json"]
 
 
@@ -271,12 +280,14 @@ def test_a_tampered_model_is_refused_by_evaluate(trained_csv: Project) -> None:
 def test_dvc_remote_storage_keeps_the_model_out_of_git(bake: Callable[..., Project], tmp_path: Path) -> None:
     project = bake(dataset="wine", model_storage="dvc-remote", dvc_remote_url=str(tmp_path / "remote"))
     repro(project)
-    assert "/model.joblib" in (project.path / "models" / ".gitignore").read_text()
+    ignored = (project.path / "models" / ".gitignore").read_text().split()
+    assert {"/model.joblib", "/model.onnx"} <= set(ignored)
     lock = yaml.safe_load((project.path / "dvc.lock").read_text())
     model_out = next(out for out in lock["stages"]["train"]["outs"] if out["path"] == "models/model.joblib")
     assert model_out["md5"]
     project.dvc("push")
     assert any((tmp_path / "remote").rglob("*")), "dvc push sent nothing to the remote"
     project.run("git", "add", "-A")
-    assert "models/model.joblib" not in project.run("git", "ls-files").stdout.split()
-    assert "models/model.json" in project.run("git", "ls-files").stdout.split()
+    tracked = project.run("git", "ls-files").stdout.split()
+    assert "models/model.joblib" not in tracked and "models/model.onnx" not in tracked
+    assert "models/model.json" in tracked  # the manifest stays in git: the model history reads it

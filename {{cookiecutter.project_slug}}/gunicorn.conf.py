@@ -1,4 +1,4 @@
-"""gunicorn settings: the app (and its model) is loaded once, before the workers fork."""
+"""gunicorn settings: the app (and its verified model) is loaded once, before the workers fork."""
 
 import os
 
@@ -8,3 +8,13 @@ preload_app = True  # config.wsgi loads the model at import: one copy, shared co
 wsgi_app = "config.wsgi:application"
 accesslog = "-"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+
+
+def post_fork(server: object, worker: object) -> None:
+    """Each worker opens its own ONNX session: onnxruntime, loaded before a fork, hangs the workers' exit."""
+    import contextlib
+
+    from {{ cookiecutter.package_name }}.serving.model_store import ModelUnavailable, store
+
+    with contextlib.suppress(ModelUnavailable):  # /api/health says why
+        store.get().loaded.open()

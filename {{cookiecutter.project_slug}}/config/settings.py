@@ -110,6 +110,7 @@ X_FRAME_OPTIONS = "DENY"
 
 # Serving: where the model is, and the limits a request must respect.
 SERVING_MODEL_PATH = Path(os.environ.get("SERVING_MODEL_PATH", BASE_DIR / "models" / "model.joblib"))
+SERVING_RUNTIME = os.environ.get("SERVING_RUNTIME", "auto")  # auto: models/model.onnx when checked, else the pickle
 SERVING_MAX_ROWS = int(os.environ.get("SERVING_MAX_ROWS", "1000"))
 SERVING_MAX_TEXT_CHARS = int(os.environ.get("SERVING_MAX_TEXT_CHARS", "10000"))  # per text feature of a row
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("SERVING_MAX_BODY_BYTES", str(5 * 1024 * 1024)))

@@ -75,7 +75,7 @@ def test_a_quick_step_prints_no_progress(capsys: pytest.CaptureFixture[str]) -> 
     assert capsys.readouterr().err == ""
 
 
-@pytest.mark.parametrize("model", ["random_forest", "hist_gradient_boosting"])
+@pytest.mark.parametrize("model", ["linear", "random_forest", "hist_gradient_boosting"])
 def test_a_feature_added_in_custom_py_reaches_the_model(model: str, monkeypatch: pytest.MonkeyPatch) -> None:
     def amount_squared(rows: pd.DataFrame) -> pd.Series:
         return rows["amount"] ** 2
@@ -86,8 +86,8 @@ def test_a_feature_added_in_custom_py_reaches_the_model(model: str, monkeypatch:
     names = list(pipeline.named_steps["features"].get_feature_names_out())
     assert "own__amount_squared" in names and pipeline[-1].n_features_in_ == len(names)
     column = pipeline.named_steps["features"].transform(FRAME)[:, names.index("own__amount_squared")]
-    if model == "hist_gradient_boosting":
-        assert np.allclose(column, FRAME["amount"] ** 2)  # passed to boosting as it is
-    else:
+    if model == "linear":
         assert np.isclose(column.std(), 1, atol=0.01)  # imputed and scaled like any number
+    else:
+        assert np.allclose(column, FRAME["amount"] ** 2)  # trees take it as it is: scaling moves no split
     assert pipeline.predict(FRAME.head(3)).shape == (3,)  # requests carry the raw features only

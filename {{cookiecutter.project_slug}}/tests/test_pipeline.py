@@ -48,13 +48,13 @@ def test_pipeline_writes_a_verified_model_and_its_metrics(trained_workdir: Path)
     assert loaded.manifest["sha256"] == sha256_file(MODEL_PATH)
     assert loaded.manifest["metrics"] == metrics
     assert set(metrics) & {"accuracy", "r2"}
-    test = pd.read_parquet(TEST_PATH)
-    features = [feature["name"] for feature in loaded.manifest["features"]]
-    assert len(loaded.model.predict(test[features])) == len(test)
+    test, _ = split_xy(pd.read_parquet(TEST_PATH), loaded.manifest["target"])
+    assert len(loaded.model.predict(test)) == len(test)
     importance = json.loads((PLOTS_DIR / "feature_importance.json").read_text())
-    assert sorted(row["feature"] for row in importance) == sorted(features)  # one row per feature
+    features = [feature["name"] for feature in loaded.manifest["features"] if feature["kind"] != "image"]
+    assert sorted(row["feature"] for row in importance) == sorted(features)  # one row per feature, none per pixel
     scores = [row["importance"] for row in importance]
-    assert scores == sorted(scores, reverse=True) and scores[0] > 0  # largest first; some feature matters
+    assert scores == sorted(scores, reverse=True) and (not scores or scores[0] > 0)  # largest first; some matters
     assert json.loads(PROFILE_PATH.read_text())["rows"] > len(test)
 
 
@@ -77,8 +77,9 @@ def test_histogram_boosting_trains_the_model_the_whole_pipeline_would(
         with pytest.raises(PipelineError, match=r"cannot learn from text columns .* set train.model: linear"):
             train.main()
         return
-    target = yaml.safe_load(Path("params.yaml").read_text())["data"]["target"]
-    for split in ("train", "test"):  # a predictive int32 column beyond float32's exact integers (2**24)
+    data = yaml.safe_load(Path("params.yaml").read_text())["data"]
+    target, splits = data["target"], () if data.get("images") else ("train", "test")  # pixels: no such column
+    for split in splits:  # a predictive int32 column beyond float32's exact integers (2**24)
         path = PREPARED_DIR / f"{split}.parquet"
         frame = pd.read_parquet(path)
         codes, classes = pd.factorize(frame[target], sort=True)
@@ -89,7 +90,9 @@ def test_histogram_boosting_trains_the_model_the_whole_pipeline_would(
     loaded = load_model()
     params = yaml.safe_load(Path("params.yaml").read_text())
     features, labels = split_xy(pd.read_parquet(PREPARED_DIR / "train.parquet"), target)
-    whole = train.build_pipeline(params["train"], loaded.manifest["task"], feature_schema(features))
+    images = [feature for feature in loaded.manifest["features"] if feature["kind"] == "image"]
+    schema = images or feature_schema(features)  # an image's pixels are one feature
+    whole = train.build_pipeline(params["train"], loaded.manifest["task"], schema)
     whole.fit(features, labels)  # the encoder learns its categories from the rows, as a plain Pipeline does
     test, _ = split_xy(pd.read_parquet(TEST_PATH), target)
     assert np.array_equal(loaded.model.predict(test), whole.predict(test))
@@ -118,8 +121,13 @@ def test_a_failed_stage_keeps_the_previous_outputs(trained_workdir: Path) -> Non
     edit_params("train", model="no_such_model")
     with pytest.raises(PipelineError, match=r"train\.model 'no_such_model'"):
         train.main()
-    edit_params("data", path="no_such_file.csv")
-    with pytest.raises(PipelineError, match=r"data file not found: no_such_file\.csv"):
+    if yaml.safe_load(Path("params.yaml").read_text())["data"].get("images"):
+        edit_params("data", images="no_such_folder")
+        missing = r"image folder not found: no_such_folder"
+    else:
+        edit_params("data", path="no_such_file.csv")
+        missing = r"data file not found: no_such_file\.csv"
+    with pytest.raises(PipelineError, match=missing):
         prepare.main()
     assert snapshot() == before
     assert not list(Path().rglob("*.tmp"))

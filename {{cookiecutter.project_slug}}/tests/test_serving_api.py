@@ -1,11 +1,14 @@
-"""The prediction API through Django's test client: the happy path and every kind of bad request."""
+"""The prediction API through Django's test client: the happy path and every kind of bad request, in each runtime."""
 
+import hashlib
 import json
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import joblib
+import numpy as np
+import onnxruntime
 import pandas as pd
 import pytest
 from django.core import checks
@@ -20,14 +23,26 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
+def serving_project(table_trained: Path) -> Path:
+    """These tests send table rows: a table model, in an image project too (tests/test_serving_images.py: images)."""
+    return table_trained
+
+
+@pytest.fixture(params=["onnx", "sklearn"])
+def runtime(request: pytest.FixtureRequest) -> str:
+    """Every test here runs against both runtimes: models/model.onnx through onnxruntime, and the pickle."""
+    return request.param
+
+
+@pytest.fixture
 def manifest(model_copy: Path) -> dict[str, Any]:
     return json.loads(model_copy.with_suffix(".json").read_text())
 
 
 @pytest.fixture
-def rows(trained: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]:
+def rows(serving_project: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]:
     """Test-set rows as a client would send them (missing values as null)."""
-    frame = pd.read_parquet(trained / "data" / "prepared" / "test.parquet").drop(columns=manifest["target"])
+    frame = pd.read_parquet(serving_project / "data" / "prepared" / "test.parquet").drop(columns=manifest["target"])
     return json.loads(frame.to_json(orient="records"))
 
 
@@ -119,7 +134,10 @@ def test_numbers_at_their_bounds_are_predicted(client: Client, rows: list, manif
             response = post(client, {"instances": [rows[0] | {feature["name"]: bound}]})
             assert response.status_code == 200, (feature["name"], bound, response.content)
     at_once = [rows[0] | {f["name"]: f[bound] for f in numbers(manifest)} for bound in ("minimum", "maximum")]
-    assert post(client, {"instances": at_once}).status_code == 200
+    answer = post(client, {"instances": at_once})
+    assert answer.status_code == 200
+    values = answer.json()["probabilities"] if manifest["task"] == "classification" else answer.json()["predictions"]
+    assert np.isfinite(np.asarray(values, dtype=float)).all(), answer.content  # the bounds hold in float32 too
 
 
 def test_a_category_never_seen_in_training_is_accepted(client: Client, rows: list, manifest: dict) -> None:
@@ -186,9 +204,13 @@ def test_bodies_that_are_not_a_json_object_of_instances(client: Client, rows: li
     assert response.status_code == 413 and response.json()["detail"].startswith("request body too large")
 
 
-def test_a_tampered_model_is_never_unpickled(client: Client, model_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    model_copy.write_bytes(model_copy.read_bytes() + b"tampered")
-    monkeypatch.setattr(joblib, "load", lambda *a, **k: pytest.fail("a tampered model was unpickled"))
+def test_a_tampered_model_is_never_loaded(
+    client: Client, model_copy: Path, runtime: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served = model_copy.with_suffix(".onnx" if runtime == "onnx" else ".joblib")
+    served.write_bytes(served.read_bytes() + b"tampered")
+    monkeypatch.setattr(joblib, "load", lambda *a, **k: pytest.fail("a model was unpickled"))
+    monkeypatch.setattr(onnxruntime, "InferenceSession", lambda *a, **k: pytest.fail("a tampered model was loaded"))
     health = client.get("/api/health")
     assert health.status_code == 503
     assert "refusing to load it" in health.json()["reason"]
@@ -196,8 +218,8 @@ def test_a_tampered_model_is_never_unpickled(client: Client, model_copy: Path, m
     assert client.get("/api/model").status_code == 503
 
 
-def test_a_missing_model_makes_health_say_why(client: Client, model_copy: Path) -> None:
-    model_copy.unlink()
+def test_a_missing_model_makes_health_say_why(client: Client, model_copy: Path, runtime: str) -> None:
+    model_copy.with_suffix(".onnx" if runtime == "onnx" else ".joblib").unlink()
     health = client.get("/api/health")
     assert health.status_code == 503 and "no model file" in health.json()["reason"]
 
@@ -214,11 +236,16 @@ def test_a_host_site_sets_only_the_model_path(client: Client, rows: list, settin
     assert "serving.W001" in [message.id for message in checks.run_checks()]
 
 
-def test_model_and_health_describe_the_served_model(client: Client, manifest: dict) -> None:
+def test_model_and_health_describe_the_served_model(
+    client: Client, manifest: dict, model_copy: Path, runtime: str
+) -> None:
     health = client.get("/api/health")
     assert health.status_code == 200 and health.json()["model"]["sha256"] == manifest["sha256"]
     described = client.get("/api/model").json()
     assert described["metrics"] == manifest["metrics"] and described["version"] == manifest["sha256"][:12]
+    served = model_copy.with_suffix(".onnx" if runtime == "onnx" else ".joblib")  # the runtime and its file
+    assert (described["runtime"], described["served_file"]) == (runtime, served.name)
+    assert described["served_sha256"] == hashlib.sha256(served.read_bytes()).hexdigest()
     assert ModelVersion.objects.filter(sha256=manifest["sha256"]).exists()  # registered at first load
 
 

@@ -17,6 +17,12 @@ pytestmark = pytest.mark.django_db
 PROJECT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture
+def serving_project(table_trained: Path) -> Path:
+    """These tests send table rows: a table model, in an image project too (tests/test_serving_images.py: images)."""
+    return table_trained
+
+
 def test_register_model_records_the_manifest_once(model_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     manifest = json.loads(model_copy.with_suffix(".json").read_text())
     call_command("register_model")
@@ -36,9 +42,9 @@ def test_register_model_refuses_a_tampered_model(model_copy: Path) -> None:
 
 
 @pytest.mark.parametrize("csv", [{"sep": ",", "decimal": "."}, {"sep": ";", "decimal": ","}])
-def test_predict_file_scores_every_row(model_copy: Path, trained: Path, tmp_path: Path, csv: dict) -> None:
+def test_predict_file_scores_every_row(model_copy: Path, serving_project: Path, tmp_path: Path, csv: dict) -> None:
     manifest = json.loads(model_copy.with_suffix(".json").read_text())
-    test = pd.read_parquet(trained / "data" / "prepared" / "test.parquet").drop(columns=manifest["target"])
+    test = pd.read_parquet(serving_project / "data" / "prepared" / "test.parquet").drop(columns=manifest["target"])
     source, scored = tmp_path / "in.csv", tmp_path / "out.csv"
     test.to_csv(source, index=False, **csv)
     call_command("predict_file", str(source), str(scored), f"--sep={csv['sep']}", f"--decimal={csv['decimal']}")
@@ -50,10 +56,10 @@ def test_predict_file_scores_every_row(model_copy: Path, trained: Path, tmp_path
         assert {f"probability_{c}" for c in manifest["classes"]} <= set(result.columns)
 
 
-def test_predict_file_runs_without_web_server_settings(model_copy: Path, trained: Path, tmp_path: Path) -> None:
+def test_predict_file_runs_without_web_server_settings(model_copy: Path, serving_project: Path, tmp_path: Path) -> None:
     # a batch job in a plain shell: no DJANGO_SECRET_KEY, no DJANGO_DEBUG, no settings module
     manifest = json.loads(model_copy.with_suffix(".json").read_text())
-    test = pd.read_parquet(trained / "data" / "prepared" / "test.parquet").drop(columns=manifest["target"])
+    test = pd.read_parquet(serving_project / "data" / "prepared" / "test.parquet").drop(columns=manifest["target"])
     source, scored = tmp_path / "in.csv", tmp_path / "out.csv"
     test.head(5).to_csv(source, index=False)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
@@ -66,22 +72,26 @@ def test_predict_file_runs_without_web_server_settings(model_copy: Path, trained
 
 
 def test_predict_file_takes_an_absent_nullable_column_as_missing(
-    model_copy: Path, trained: Path, tmp_path: Path
+    model_copy: Path, serving_project: Path, tmp_path: Path
 ) -> None:
     manifest = json.loads(model_copy.with_suffix(".json").read_text())
     nullable = [f["name"] for f in manifest["features"] if f["nullable"]]
     if not nullable:
         pytest.skip("no feature of this data set had missing values in training")
-    test = pd.read_parquet(trained / "data" / "prepared" / "test.parquet").drop(columns=[manifest["target"], *nullable])
+    test = pd.read_parquet(serving_project / "data" / "prepared" / "test.parquet").drop(
+        columns=[manifest["target"], *nullable]
+    )
     source, scored = tmp_path / "in.csv", tmp_path / "out.csv"
     test.to_csv(source, index=False)
     call_command("predict_file", str(source), str(scored))
     assert len(pd.read_csv(scored)) == len(test)
 
 
-def test_predict_file_names_the_bad_row_and_writes_nothing(model_copy: Path, trained: Path, tmp_path: Path) -> None:
+def test_predict_file_names_the_bad_row_and_writes_nothing(
+    model_copy: Path, serving_project: Path, tmp_path: Path
+) -> None:
     manifest = json.loads(model_copy.with_suffix(".json").read_text())
-    test = pd.read_parquet(trained / "data" / "prepared" / "test.parquet").drop(columns=manifest["target"])
+    test = pd.read_parquet(serving_project / "data" / "prepared" / "test.parquet").drop(columns=manifest["target"])
     feature = next((f["name"] for f in manifest["features"] if f["kind"] == "number"), None)
     if feature is None:
         pytest.skip("this data set has no numeric feature")

@@ -126,12 +126,12 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def gunicorn(trained: Path, tmp_path: Path, server_log: Path, database_url: str) -> Iterator[str]:
+def gunicorn(table_trained: Path, tmp_path: Path, server_log: Path, database_url: str) -> Iterator[str]:
     """The documented production start (start.sh) on a fresh database and a loopback port; its base URL."""
     port = free_port()
     env = production_env(
         DJANGO_SECURE_SSL_REDIRECT="off",  # plain HTTP on loopback
-        SERVING_MODEL_PATH=str(trained / "models" / "model.joblib"),
+        SERVING_MODEL_PATH=str(table_trained / "models" / "model.joblib"),
         DATABASE_URL=database_url,
         DJANGO_STATIC_ROOT=str(tmp_path / "staticfiles"),
         GUNICORN_BIND=f"127.0.0.1:{port}",
@@ -158,9 +158,9 @@ def gunicorn(trained: Path, tmp_path: Path, server_log: Path, database_url: str)
         server.wait(timeout=30)
 
 
-def test_gunicorn_serves_predictions_over_http(gunicorn: str, trained: Path) -> None:
-    manifest = json.loads((trained / "models" / "model.json").read_text())
-    frame = pd.read_parquet(trained / "data" / "prepared" / "test.parquet").drop(columns=manifest["target"])
+def test_gunicorn_serves_predictions_over_http(gunicorn: str, table_trained: Path) -> None:
+    manifest = json.loads((table_trained / "models" / "model.json").read_text())
+    frame = pd.read_parquet(table_trained / "data" / "prepared" / "test.parquet").drop(columns=manifest["target"])
     body = json.dumps({"instances": json.loads(frame.head(3).to_json(orient="records"))}).encode()
     request = urllib.request.Request(f"{gunicorn}/api/predict", data=body, headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as response:

@@ -2,7 +2,7 @@
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,6 @@ from PIL import Image
 from pytest_django.fixtures import Settings
 from sklearn.datasets import load_digits
 
-from {{ cookiecutter.package_name }} import evaluate, prepare, train
 from {{ cookiecutter.package_name }}.serving.model_store import store
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +31,7 @@ def png(pixels: np.ndarray, side: int = 8) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def image_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def image_project(tmp_path_factory: pytest.TempPathFactory, stages: Callable[[Path], Path]) -> Path:
     """A folder where the pipeline trained an 8x8 gray svm on digits PNGs: data/raw/digits/<digit>/."""
     folder = tmp_path_factory.mktemp("images")
     digits = load_digits()
@@ -46,12 +45,7 @@ def image_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     params["train"] |= {"model": "svm", "task": "auto"}
     params["train"]["search"]["method"] = "none"
     (folder / "params.yaml").write_text(yaml.safe_dump(params))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(folder)
-        prepare.main()
-        train.main()
-        evaluate.main()
-    return folder
+    return stages(folder)
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ from .errors import PipelineError, run_main
 from .features.native import NATIVE_MODEL, encode_up_front, native_categorical_mask, observed_categories
 from .features.preprocessor import build_preprocessor
 from .modeling.bounds import numeric_bounds
-from .modeling.estimators import build_estimator, parameter_names, tuned_part
+from .modeling.estimators import UNSCALED, build_estimator, parameter_names, tuned_part
+from .modeling.export import export_onnx, summary
 from .modeling.metrics import cv_metrics, score
 from .modeling.parallel import fit_parallel
 from .modeling.predict import predict_table
@@ -27,7 +28,7 @@ from .paths import MODEL_PATH, TEST_PATH, TRAIN_PATH
 from .registry.artifacts import save_model
 from .registry.git import git
 
-LIBRARIES = ("scikit-learn", "pandas", "numpy", "joblib")
+LIBRARIES = ("scikit-learn", "pandas", "numpy", "joblib", "skl2onnx", "onnx", "onnxruntime")
 
 
 def data_hash(frame: pd.DataFrame) -> str:
@@ -68,7 +69,8 @@ def build_pipeline(
         max_levels = min([estimator.get_params()["max_bins"], *searched])  # every candidate must accept it
         mask = native_categorical_mask(schema, max_levels)
         estimator.set_params(categorical_features=mask if any(mask) else None)
-    encoder = build_preprocessor(schema, native=native, categories=categories)
+    scale = train_params["model"] not in UNSCALED
+    encoder = build_preprocessor(schema, native=native, categories=categories, scale=scale)
     return Pipeline([("features", encoder), ("estimator", estimator)])
 
 
@@ -118,7 +120,9 @@ def main() -> None:
         "versions": {"python": platform.python_version(), **{lib: version(lib) for lib in LIBRARIES}},
         "git_commit": git_commit(),
     }
-    saved = save_model(model, manifest, MODEL_PATH)
+    onnx, manifest["onnx"] = export_onnx(model, schema, test_features)  # checked on the held-out rows
+    print(summary(manifest["onnx"]), flush=True)
+    saved = save_model(model, manifest, MODEL_PATH, onnx)
     print(f"train: fitted in {seconds:.1f} s ({rows / seconds:,.0f} rows/s, {backend}); sha256 {saved['sha256'][:12]}")
 
 

@@ -4,7 +4,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import pandas as pd
-from sklearn import datasets
 
 from ..errors import DataError
 from ..progress import progress
@@ -12,10 +11,12 @@ from .dates import as_dates
 from .dtypes import read_parquet
 from .validate import separator_hint, validate
 
+# The loaders in sklearn.datasets, by data.dataset; imported when used, as predict_file (this module's
+# read_table) must not import scikit-learn under the ONNX runtime.
 BUNDLED = {
-    "breast_cancer": datasets.load_breast_cancer,
-    "wine": datasets.load_wine,
-    "diabetes": datasets.load_diabetes,
+    "breast_cancer": "load_breast_cancer",
+    "wine": "load_wine",
+    "diabetes": "load_diabetes",
 }
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".zip": "zip", ".xz": "xz", ".zst": "zstd"}
@@ -65,7 +66,9 @@ def load_bundled(name: str | None, target: str) -> pd.DataFrame:
     """Return a data set that ships with scikit-learn, the target in column `target`."""
     if name not in BUNDLED:
         raise DataError(f"data.dataset {name!r} is not one of {', '.join(BUNDLED)}; or set data.path to a file")
-    bunch = BUNDLED[name](as_frame=True)
+    from sklearn import datasets
+
+    bunch = getattr(datasets, BUNDLED[name])(as_frame=True)
     labels = bunch.target
     if "target_names" in bunch:  # classification sets: name the classes ("benign"), not their codes
         labels = labels.map(dict(enumerate(bunch.target_names))).astype(object)

@@ -13,6 +13,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from ..data.schema import DATE_PARTS, Feature
+from ..modeling.portable import date_part_values
 from . import custom
 
 # Words of two or more letters or digits: a plain pattern that skl2onnx's TfidfVectorizer converter expresses.
@@ -27,6 +28,7 @@ class DateParts(TransformerMixin, BaseEstimator):
     """Dates (datetimes, or ISO 8601 text as the API sends them) as numbers: year, month, day of year...
 
     Stateless: the parts come from the feature schema, so the encoding does not depend on the rows fitted.
+    modeling/portable.py computes them, for serving's ONNX model too.
     """
 
     def __init__(self, parts: tuple[str, ...] = DATE_PARTS) -> None:
@@ -39,11 +41,8 @@ class DateParts(TransformerMixin, BaseEstimator):
 
     def transform(self, features: pd.DataFrame) -> np.ndarray:
         """Each column's parts side by side, NaN where a date is missing; times in UTC."""
-        columns = []
-        for _, column in features.items():
-            dates = pd.to_datetime(column, format="ISO8601", utc=True)
-            columns += [getattr(dates.dt, part).to_numpy(dtype=np.float32, na_value=np.nan) for part in self.parts]
-        return np.column_stack(columns) if columns else np.empty((len(features), 0), dtype=np.float32)
+        columns = [date_part_values(column, self.parts) for _, column in features.items()]
+        return np.hstack(columns) if columns else np.empty((len(features), 0), dtype=np.float32)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """`<column>_<part>` for each column and part."""
@@ -72,9 +71,12 @@ class OwnFeatures(TransformerMixin, BaseEstimator):
 
 
 def build_preprocessor(
-    schema: list[Feature], native: bool = False, categories: list[list[Any]] | None = None
+    schema: list[Feature], native: bool = False, categories: list[list[Any]] | None = None, scale: bool = True
 ) -> ColumnTransformer | Pipeline:
     """The encoder for the estimator: one-hot and scaling by default, `native` for histogram boosting.
+
+    `scale=False` leaves numbers unscaled, for trees: scaling moves no split, and without it the ONNX
+    copy (modeling/export.py) computes in float32 exactly what scikit-learn does.
 
     The encoders write float32 (what scikit-learn's trees compute in): half the memory of float64.
     Given the `categories` (native.observed_categories), the native encoder's output does not depend
@@ -106,15 +108,14 @@ def build_preprocessor(
         ]
     )
     scaled = [
-        (name, Pipeline([(part, step), *scaled_numbers().steps]), columns)
+        (name, Pipeline([(part, step), *scaled_numbers(scale).steps]), columns)
         for part, (name, step, columns) in [
             *[("derive", entry) for entry in own],
             *[("parts", entry) for entry in dates],
         ]
     ]
-    return ColumnTransformer(
-        [("numeric", scaled_numbers(), numbers), *scaled, ("categorical", encode, categorical), *text_terms(schema)]
-    )
+    numeric = ("numeric", scaled_numbers(scale), numbers)
+    return ColumnTransformer([numeric, *scaled, ("categorical", encode, categorical), *text_terms(schema)])
 
 
 def image_pixels() -> Pipeline:
@@ -140,8 +141,7 @@ def own_features(schema: list[Feature]) -> list[tuple[str, OwnFeatures, list[str
     return [("own", OwnFeatures(tuple(custom.OWN_FEATURES)), [f["name"] for f in schema])]
 
 
-def scaled_numbers() -> Pipeline:
-    """Numbers with missing values imputed by the median, then standardised."""
-    return Pipeline(
-        [("impute", SimpleImputer(strategy="median", keep_empty_features=True)), ("scale", StandardScaler())]
-    )
+def scaled_numbers(scale: bool = True) -> Pipeline:
+    """Numbers with missing values imputed by the median, then standardised (unless not `scale`)."""
+    impute = ("impute", SimpleImputer(strategy="median", keep_empty_features=True))
+    return Pipeline([impute, ("scale", StandardScaler())] if scale else [impute])

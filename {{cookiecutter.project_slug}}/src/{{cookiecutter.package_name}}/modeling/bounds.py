@@ -63,7 +63,23 @@ def predicts_finitely(model: Pipeline, base: pd.DataFrame, names: list[str], low
     except (ValueError, OverflowError, FloatingPointError):
         return False
     outputs = [p for p in (predictions, probabilities) if p is not None and np.issubdtype(p.dtype, np.number)]
-    return all(np.isfinite(p).all() for p in outputs)
+    return all(np.isfinite(p).all() for p in outputs) and linear_sums_fit_float32(model, rows)
+
+
+def linear_sums_fit_float32(model: Pipeline, rows: pd.DataFrame) -> bool:
+    """Whether a linear estimator's weighted sums stay finite in float32, as the ONNX copy computes them.
+
+    scikit-learn sums in float64, where they hold; the sum of |weight x input| bounds every
+    partial sum, in any order the runtime adds them.
+    """
+    coef = getattr(model[-1], "coef_", None)
+    if coef is None:
+        return True
+    out = model[:-1].transform(rows)
+    out = out.toarray() if hasattr(out, "toarray") else np.asarray(out, dtype=float)
+    weights = np.abs(np.atleast_2d(coef)).T.astype(np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(np.abs(np.nan_to_num(out)).astype(np.float32) @ weights).all())
 
 
 def numeric_bounds(model: Pipeline, schema: list[Feature], rows: pd.DataFrame) -> list[Feature]:

@@ -28,6 +28,9 @@ ESTIMATORS: dict[str, dict[str, type[BaseEstimator]]] = {
     "linear": {"classification": LogisticRegression, "regression": Ridge},
     "svm": {"classification": SVC, "regression": SVR},  # the default for images; slow beyond ~50k rows
 }
+# Trees split on the order of values: they take numbers unscaled (features/preprocessor.py), which moves
+# no split and lets their ONNX copy compute exactly what scikit-learn does (float32 scaling differs by ulps).
+UNSCALED = ("random_forest", "gradient_boosting")
 
 
 def build_estimator(name: str, task: str, hyperparams: dict[str, Any] | None, seed: int) -> BaseEstimator:

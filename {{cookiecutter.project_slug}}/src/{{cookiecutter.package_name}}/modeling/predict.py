@@ -1,12 +1,15 @@
 """Run a model over a table once, in chunks with progress: predicted labels and class probabilities."""
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
 
 from ..progress import chunks
+
+if TYPE_CHECKING:  # a type only: the server imports this module and must not need scikit-learn
+    from sklearn.base import BaseEstimator
 
 
 @dataclass(frozen=True)
@@ -18,7 +21,7 @@ class Predictions:
     classes: np.ndarray | None
 
 
-def predict_table(model: BaseEstimator, features: pd.DataFrame, desc: str = "predict") -> Predictions:
+def predict_table(model: "BaseEstimator", features: pd.DataFrame, desc: str = "predict") -> Predictions:
     """Predict every row of `features`, CHUNK_ROWS at a time."""
     predicted, proba = [], []
     for _, chunk in chunks(features, desc):
@@ -33,7 +36,7 @@ def predict_table(model: BaseEstimator, features: pd.DataFrame, desc: str = "pre
     )
 
 
-def predict_once(model: BaseEstimator, features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+def predict_once(model: "BaseEstimator", features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
     """The predictions and, for a classifier that has them, the class probabilities, in one model pass.
 
     The prediction is the most probable class, as scikit-learn's classifiers compute predict().

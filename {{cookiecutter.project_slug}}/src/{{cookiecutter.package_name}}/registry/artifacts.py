@@ -3,18 +3,21 @@
 import hashlib
 import json
 import warnings
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import joblib
-import sklearn
-from sklearn.base import BaseEstimator
 
 from ..atomic import atomic_path, write_json
 from ..errors import ModelIntegrityError
 from ..paths import MODEL_PATH
 from .manifest import Manifest
+
+if TYPE_CHECKING:  # serving from model.onnx never imports scikit-learn
+    from onnxruntime import InferenceSession
+    from sklearn.base import BaseEstimator
 
 CHUNK = 1 << 20
 
@@ -27,7 +30,7 @@ class ModelVersionWarning(UserWarning):
 class LoadedModel:
     """A verified model and the manifest that describes it."""
 
-    model: BaseEstimator
+    model: "BaseEstimator"
     manifest: Manifest
 
 
@@ -45,11 +48,23 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def save_model(model: BaseEstimator, manifest: dict[str, Any], path: Path = MODEL_PATH) -> Manifest:
-    """Pickle `model`, pin its hash in the manifest and write both; return the full manifest."""
-    with atomic_path(path) as tmp:
+def save_model(
+    model: "BaseEstimator", manifest: dict[str, Any], path: Path = MODEL_PATH, onnx: bytes | None = None
+) -> Manifest:
+    """Pickle `model`, write its checked ONNX copy, pin their hashes in the manifest; return it.
+
+    Without a copy, model.onnx is written empty: dvc.yaml's output must exist, and the manifest's
+    onnx section says why serving uses the pickle. The files are replaced together, or not at all.
+    """
+    onnx_path = path.with_suffix(".onnx")
+    with ExitStack() as stack:
+        tmp = stack.enter_context(atomic_path(path))
         joblib.dump(model, tmp)
-        file = {"model_file": path.name, "sha256": sha256_file(tmp), "size_bytes": tmp.stat().st_size}
+        files = {path.name: sha256_file(tmp)}
+        stack.enter_context(atomic_path(onnx_path)).write_bytes(onnx or b"")
+        if onnx is not None:
+            files[onnx_path.name] = hashlib.sha256(onnx).hexdigest()
+        file = {"model_file": path.name, "sha256": files[path.name], "size_bytes": tmp.stat().st_size, "files": files}
         full = cast(Manifest, file | manifest)
         write_json(manifest_path(path), full)
     return full
@@ -82,6 +97,8 @@ def verify(path: Path = MODEL_PATH) -> Manifest:
 
 def load_model(path: Path = MODEL_PATH) -> LoadedModel:
     """Load the model only after its hash matches the manifest; warn on a scikit-learn version mismatch."""
+    import sklearn  # here, not at the top: serving from model.onnx never imports it
+
     manifest = verify(path)
     trained_with = manifest.get("versions", {}).get("scikit-learn")
     if trained_with and trained_with != sklearn.__version__:
@@ -92,3 +109,56 @@ def load_model(path: Path = MODEL_PATH) -> LoadedModel:
             stacklevel=2,
         )
     return LoadedModel(model=joblib.load(path), manifest=manifest)
+
+
+@dataclass(frozen=True)
+class PortableModel:
+    """A verified models/model.onnx, its bytes and the manifest: no pickle is read."""
+
+    content: bytes  # the bytes that were hashed: what the session is made of, so the file cannot change in between
+    manifest: Manifest
+    file: str  # the ONNX file's name, beside the manifest
+    sha256: str  # the ONNX file's, as verified
+
+
+def onnx_unavailable(manifest: Manifest) -> str | None:
+    """Why the manifest offers no checked ONNX model (None when train's check passed)."""
+    check = manifest.get("onnx")
+    if check is None:
+        return "the manifest has no ONNX section: the model was trained before ONNX export (retrain with `dvc repro`)"
+    if check["status"] != "passed":
+        return f"train did not export a checked ONNX model: {check.get('reason') or 'no reason recorded'}"
+    return None
+
+
+def load_portable(path: Path = MODEL_PATH) -> PortableModel:
+    """Read the ONNX model beside `path` only if its sha256 matches the manifest; the pickle is never read."""
+    manifest = read_manifest(path)
+    if reason := onnx_unavailable(manifest):
+        raise ModelIntegrityError(reason)
+    name = str(manifest["onnx"]["file"])
+    file = path.parent / name
+    if not file.is_file():
+        raise ModelIntegrityError(f"no model file at {file}: run `dvc repro` (or `dvc pull`) to get it")
+    content = file.read_bytes()
+    actual, pinned = hashlib.sha256(content).hexdigest(), str(manifest.get("files", {}).get(name))
+    if actual != pinned:
+        raise ModelIntegrityError(
+            f"{file} has sha256 {actual[:12]}... but its manifest pins {pinned[:12]}...: "
+            "refusing to load it (restore it with `git checkout`/`dvc checkout`, or retrain with `dvc repro`)"
+        )
+    return PortableModel(content=content, manifest=manifest, file=name, sha256=actual)
+
+
+def onnx_session(content: bytes, threads: int = 1) -> "InferenceSession":
+    """An onnxruntime session of a verified model, on `threads` intra- and inter-op threads.
+
+    onnxruntime is imported here, not at the top: a process that imported it and then forks
+    (a web server's master that preloads the app) leaves children that hang when they exit.
+    """
+    from onnxruntime import GraphOptimizationLevel, InferenceSession, SessionOptions
+
+    options = SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = threads
+    options.graph_optimization_level = GraphOptimizationLevel.ORT_ENABLE_ALL
+    return InferenceSession(content, options, providers=["CPUExecutionProvider"])

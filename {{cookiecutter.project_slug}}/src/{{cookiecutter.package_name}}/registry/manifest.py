@@ -4,14 +4,46 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 from ..data.schema import Feature
 
-__all__ = ["Feature", "Manifest"]
+__all__ = ["Feature", "Manifest", "OnnxCheck", "OnnxInput", "OnnxOutputs"]
+
+
+class OnnxInput(TypedDict):
+    """One input of models/model.onnx: its name in the graph (skl2onnx sanitises names) and the feature it reads."""
+
+    name: str
+    feature: str
+    kind: str  # the feature's kind: how modeling/portable.py's onnx_feed builds the array
+
+
+class OnnxOutputs(TypedDict):
+    """The graph's output names: the label, and the class probabilities of a classifier."""
+
+    label: str
+    probabilities: str | None
+
+
+class OnnxCheck(TypedDict):
+    """The manifest's `onnx` section: the portable copy and train's check of it against the pipeline."""
+
+    status: Literal["passed", "fallback"]  # fallback: no model.onnx, serving uses the pickle
+    reason: str | None  # why it fell back, in one line
+    file: str | None  # "model.onnx" when passed
+    opset: int | None
+    inputs: list[OnnxInput]
+    outputs: OnnxOutputs | None
+    rows_checked: int
+    label_agreement: float | None  # classification: the share of held-out rows with the same label
+    max_probability_difference: float | None
+    max_prediction_difference: float | None  # regression
+    versions: dict[str, str]  # skl2onnx, onnx, onnxruntime
 
 
 class Manifest(TypedDict):
     """models/model.json: written by train (through registry.artifacts.save_model), read by everything after."""
 
     model_file: str
-    sha256: str
+    sha256: str  # model_file's: it names the version
+    files: NotRequired[dict[str, str]]  # sha256 of each model file: model.joblib, and model.onnx when written
     size_bytes: int
     task: Literal["classification", "regression"]
     target: str
@@ -24,4 +56,5 @@ class Manifest(TypedDict):
     data: dict[str, Any]  # {"train_rows": ..., "sha256": ...}
     versions: dict[str, str]  # python and library versions
     git_commit: str | None
+    onnx: NotRequired[OnnxCheck]
     version: NotRequired[str]  # the release (model@v0.0.3), set by serving when it loads the model

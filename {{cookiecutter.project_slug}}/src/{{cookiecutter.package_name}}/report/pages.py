@@ -110,6 +110,7 @@ def model_card(root: Path, manifest: Manifest | None, profile: dict | None, hist
         "## Metrics on the held-out test set\n",
         table(["metric", "value"], [[name, value] for name, value in manifest.get("metrics", {}).items()]),
         "See [Metrics](metrics.md) for the plots and [History](history.md) for every version.\n",
+        *onnx_section(manifest),
         "## Data\n",
         data_summary(manifest, profile),
         *text_section(root, manifest),
@@ -126,6 +127,37 @@ def model_card(root: Path, manifest: Manifest | None, profile: dict | None, hist
         limitations.read_text() if limitations.is_file() else "",
     ]
     return "\n".join(lines)
+
+
+def onnx_section(manifest: Manifest) -> list[str]:
+    """The portable copy: whether serving answers from models/model.onnx, and how closely it matches the pickle."""
+    check = manifest.get("onnx")
+    if check is None:
+        return []
+    if check["status"] != "passed":
+        return ["## Portable copy (ONNX)\n", f"None: {check.get('reason')}. Serving answers from the pickle.\n"]
+    probability = check.get("max_probability_difference")
+    difference = (
+        ["labels equal", f"{check.get('label_agreement', 0):.1%}"],
+        ["largest probability difference", f"{probability:.1e}"],
+    ) if probability is not None else (
+        ["largest prediction difference", f"{check.get('max_prediction_difference') or 0:.1e}"],
+    )  # fmt: skip
+    versions = check.get("versions") or {}
+    return [
+        "## Portable copy (ONNX)\n",
+        "Serving answers from `models/model.onnx`, the same pipeline converted by skl2onnx, checked by "
+        "train against the pickle on the held-out rows:\n",
+        table(
+            ["check", "value"],
+            [
+                ["rows checked", check.get("rows_checked")],
+                *difference,
+                ["opset", check.get("opset")],
+                ["skl2onnx / onnxruntime", f"{versions.get('skl2onnx')} / {versions.get('onnxruntime')}"],
+            ],
+        ),
+    ]
 
 
 def data_summary(manifest: Manifest, profile: dict | None) -> str:

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from ..data.images import ImageError, load_image, spec_of
 from . import conf
 from .model_store import ModelUnavailable, store
-from .predictor import model_info, predict_images, predict_rows
+from .predictor import NotFinite, model_info, predict_images, predict_rows
 from .records import log_prediction
 from .release import release_of
 from .schemas import ErrorResponse, HealthResponse, ImagePredictResponse, PredictResponse, field_errors
@@ -102,7 +102,11 @@ def predict_endpoint(request: HttpRequest) -> JsonResponse:
             return error(400, "request body is not valid JSON", field_errors(exc))
         return error(422, "invalid instances: each bad field is listed in errors", field_errors(exc))
     rows = [row.model_dump(by_alias=True) for row in payload.instances]
-    result = predict_rows(served.loaded, rows)
+    try:
+        result = predict_rows(served.loaded, rows)
+    except NotFinite as exc:  # within each bound, but too large together for the float32 arithmetic
+        return error(422, "instances the model cannot compute: each is listed in errors",
+                     [{"field": f"instances[{row}]", "message": str(exc)} for row in exc.rows])  # fmt: skip
     log_prediction(served.loaded.manifest["sha256"], rows, result)
     return JsonResponse(result)
 
@@ -148,7 +152,11 @@ def predict_image_endpoint(request: HttpRequest) -> JsonResponse:
     if errors:
         return error(422, "unreadable images: each is listed in errors", errors)
     files = [upload.name or f"{IMAGE_FIELD}[{index}]" for index, upload in enumerate(uploads)]
-    result = predict_images(served.loaded, images)
+    try:
+        result = predict_images(served.loaded, images)
+    except NotFinite as exc:
+        return error(422, "images the model cannot compute: each is listed in errors",
+                     [{"field": f"{IMAGE_FIELD}[{row}]", "message": str(exc)} for row in exc.rows])  # fmt: skip
     log_prediction(served.loaded.manifest["sha256"], [{"file": name} for name in files], result)
     return JsonResponse({"files": files, **result})
 
@@ -156,13 +164,18 @@ def predict_image_endpoint(request: HttpRequest) -> JsonResponse:
 @api.get("/model", response={200: dict[str, Any], 500: ErrorResponse, 503: ErrorResponse},
          summary="The served model's manifest")  # fmt: skip
 def model_endpoint(request: HttpRequest) -> JsonResponse:
-    """The manifest of the served model with its release: version, stage, sha256, metrics, features, params."""
+    """The served model's manifest and release (version, stage, sha256, metrics, features), and what answers.
+
+    `runtime` is onnx or sklearn; `served_file` and `served_sha256` name the file that runtime reads.
+    """
     try:
-        manifest = store.get().loaded.manifest
+        loaded = store.get().loaded
     except ModelUnavailable as exc:
         return error(503, f"model unavailable: {exc}")
+    manifest = loaded.manifest
     release = release_of(manifest, store.model_path().resolve().parent.parent)  # a promotion shows at once
-    return JsonResponse({**manifest, **model_info(manifest), **release})
+    runtime = {"runtime": loaded.name, "served_file": loaded.file, "served_sha256": loaded.sha256}
+    return JsonResponse({**manifest, **model_info(manifest), **release, **runtime})
 
 
 @api.get(

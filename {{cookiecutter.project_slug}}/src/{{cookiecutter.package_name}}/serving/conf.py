@@ -3,6 +3,7 @@
 | setting | default | meaning |
 |---|---|---|
 | SERVING_MODEL_PATH | none: required | the model.joblib to serve (its model.json manifest beside it) |
+| SERVING_RUNTIME | auto | auto: model.onnx when train's check passed, else the pickle; onnx or sklearn: that one |
 | SERVING_MAX_ROWS | 1000 | instances per request (and rows per chunk of `predict_file`) |
 | SERVING_MAX_TEXT_CHARS | 10000 | characters per text feature of a row |
 | SERVING_MAX_UPLOAD_BYTES | 10485760 | bytes per image upload request (10 MiB; more is a 413) |
@@ -21,6 +22,7 @@ from django.core.exceptions import ImproperlyConfigured
 MODEL_PATH_MISSING = "SERVING_MODEL_PATH is not set: point it at the trained models/model.joblib (model.json beside it)"
 
 DEFAULTS: dict[str, Any] = {
+    "SERVING_RUNTIME": "auto",
     "SERVING_MAX_ROWS": 1000,
     "SERVING_MAX_TEXT_CHARS": 10_000,
     "SERVING_MAX_UPLOAD_BYTES": 10 * 1024 * 1024,

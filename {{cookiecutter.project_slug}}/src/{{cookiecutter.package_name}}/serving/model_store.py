@@ -1,17 +1,18 @@
-"""The model of this process: loaded once through registry.artifacts.load_model(), shared by all threads."""
+"""The model of this process: loaded once (runtime.load_runtime: ONNX, else the pickle), shared by all threads."""
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 from pydantic import BaseModel
 
 from ..errors import ModelIntegrityError
-from ..registry.artifacts import LoadedModel, load_model, manifest_path
+from ..registry.artifacts import manifest_path
 from . import conf
 from .release import release_of
+from .runtime import Runtime, load_runtime
 from .schemas import request_model
 
 log = logging.getLogger(__name__)
@@ -23,9 +24,9 @@ class ModelUnavailable(Exception):
 
 @dataclass(frozen=True)
 class Served:
-    """A verified model with the request schema built from its manifest."""
+    """A verified model in its runtime, with the request schema built from its manifest."""
 
-    loaded: LoadedModel
+    loaded: Runtime
     request_model: type[BaseModel]
 
 
@@ -45,8 +46,9 @@ class ModelStore:
     def _signature(self) -> tuple:
         """What identifies the files on disk: a change means a new load attempt is worth it."""
         path = self.model_path()
-        files = (path, manifest_path(path))
-        return (str(path), *[(p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None for p in files])
+        files = (path, manifest_path(path), path.with_suffix(".onnx"))
+        stats = [(p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None for p in files]
+        return (str(path), conf.setting("SERVING_RUNTIME"), *stats)
 
     def get(self) -> Served:
         """The served model, loading it if needed; ModelUnavailable with the reason otherwise."""
@@ -62,14 +64,14 @@ class ModelStore:
             if self._failure and self._failure[0] == signature:
                 raise ModelUnavailable(self._failure[1])
             try:
-                loaded = load_model(self.model_path())
+                loaded = load_runtime(self.model_path(), conf.setting("SERVING_RUNTIME"))
             except ModelIntegrityError as exc:
                 self._failure = (signature, str(exc))
                 log.error("model not served: %s", exc)
                 raise ModelUnavailable(str(exc)) from None
             # Answers name the release (model@v0.0.3) when git history knows it, else the sha256 prefix.
             release = release_of(loaded.manifest, self.model_path().resolve().parent.parent)
-            loaded = LoadedModel(loaded.model, loaded.manifest | {"version": release["version"]})
+            loaded = replace(loaded, manifest=loaded.manifest | {"version": release["version"]})
             limits = conf.setting("SERVING_MAX_ROWS"), conf.setting("SERVING_MAX_TEXT_CHARS")
             self._served = Served(loaded, request_model(loaded.manifest["features"], *limits))
             self._failure = None

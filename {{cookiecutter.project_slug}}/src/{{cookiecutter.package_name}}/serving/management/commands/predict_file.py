@@ -11,10 +11,10 @@ from ....atomic import atomic_path
 from ....data.images import image_files, load_image, spec_of
 from ....data.load import csv_options, read_table
 from ....errors import DataError
-from ....registry.artifacts import LoadedModel
 from ... import conf
 from ...model_store import ModelUnavailable, store
-from ...predictor import predict_images, predict_rows
+from ...predictor import NotFinite, predict_images, predict_rows
+from ...runtime import Runtime
 from ...schemas import field_errors
 
 
@@ -54,7 +54,7 @@ class Command(BaseCommand):
         except (ModelUnavailable, DataError) as exc:
             raise CommandError(str(exc)) from None
         if scored is not None:
-            self.write(scored, options["output"], csv)
+            self.write(scored, options["output"], csv, served.loaded)
             return
         features = served.loaded.manifest["features"]
         names = [feature["name"] for feature in features]
@@ -84,23 +84,26 @@ class Command(BaseCommand):
                 row = first["field"].split("]")[0].split("[")[-1]
                 where = f"data row {start + int(row) + 1}" if row.isdigit() else first["field"]
                 raise CommandError(f"{where}: {first['field']}: {first['message']}") from None
-            result = predict_rows(served.loaded, rows)
+            try:
+                result = predict_rows(served.loaded, rows)
+            except NotFinite as exc:
+                raise CommandError(f"data row {start + exc.rows[0] + 1}: {exc}") from None
             predictions += result["predictions"]
             probabilities += result.get("probabilities", [])
         scored = frame.assign(prediction=predictions)
         if probabilities:
             classes = served.loaded.manifest["classes"]
             scored = scored.join(pd.DataFrame(probabilities, columns=[f"probability_{c}" for c in classes]))
-        self.write(scored, options["output"], csv)
+        self.write(scored, options["output"], csv, served.loaded)
 
-    def write(self, scored: pd.DataFrame, output: Path, csv: dict[str, str]) -> None:
-        """Write the scored rows as CSV, atomically, and say where."""
+    def write(self, scored: pd.DataFrame, output: Path, csv: dict[str, str], loaded: Runtime) -> None:
+        """Write the scored rows as CSV, atomically, and say where and which runtime scored them (as GET /api/model)."""
         with atomic_path(output) as tmp:
             scored.to_csv(tmp, index=False, **csv)
-        self.stdout.write(f"scored {len(scored)} rows into {output}")
+        self.stdout.write(f"scored {len(scored)} rows into {output} (runtime {loaded.name}: {loaded.file})")
 
 
-def score_images(loaded: LoadedModel, folder: Path) -> pd.DataFrame:
+def score_images(loaded: Runtime, folder: Path) -> pd.DataFrame:
     """Each image below `folder` with its prediction and class probabilities; DataError for a bad file."""
     if not folder.is_dir():
         raise DataError(f"{folder} is not a folder: this model reads images, so give a folder of them")

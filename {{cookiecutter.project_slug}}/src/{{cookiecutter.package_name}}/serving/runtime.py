@@ -1,0 +1,167 @@
+"""The runtime that answers: onnxruntime over models/model.onnx when train's check passed, else the verified pickle.
+
+SERVING_RUNTIME chooses: `auto` (the default) serves the ONNX model when the manifest says it
+passed its check and the pickle otherwise; `onnx` refuses a model without a checked ONNX file;
+`sklearn` serves the pickle. Under ONNX the pickle is never read, and scikit-learn never imported.
+"""
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..data.images import pixel_columns
+from ..errors import ModelIntegrityError
+from ..modeling.portable import onnx_feed
+from ..modeling.predict import predict_once
+from ..registry.artifacts import load_model, load_portable, onnx_session, onnx_unavailable, read_manifest
+from ..registry.manifest import Manifest
+
+log = logging.getLogger(__name__)
+
+RUNTIMES = ("auto", "onnx", "sklearn")
+Columns = dict[str, Sequence[Any] | np.ndarray]
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """A verified model ready to answer: which runtime, the file it serves and that file's sha256."""
+
+    name: str
+    manifest: Manifest
+    file: str
+    sha256: str
+    names: list[str] = field(init=False)  # the features' names, in the manifest's order
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", [feature["name"] for feature in self.manifest["features"]])
+
+    def columns(self, rows: list[dict[str, Any]]) -> Columns:
+        """Validated rows (pydantic's model_dump) as one list of values per feature."""
+        return {name: [row[name] for row in rows] for name in self.names}
+
+    def predict(self, columns: Columns) -> tuple[np.ndarray, np.ndarray | None]:
+        """The predictions and, for a classifier, the class probabilities of the rows in `columns`."""
+        raise NotImplementedError
+
+    def open(self) -> None:
+        """Ready this process to answer (the pickle is ready once loaded)."""
+
+
+@dataclass(frozen=True)
+class OnnxRunner(Runtime):
+    """models/model.onnx, verified, in one onnxruntime session per process; inputs straight from the values.
+
+    The session is made in the process that predicts, never before a fork: gunicorn's master
+    verifies the file at start-up and each worker opens its session (gunicorn.conf.py's post_fork).
+    """
+
+    content: bytes = b""
+    inputs: list[Any] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)  # the probabilities of a classifier, else the label
+    classes: np.ndarray | None = None  # a classifier's labels, in the order of its probabilities
+    sessions: dict[int, Any] = field(default_factory=dict)  # by process id: one per process
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def session(self) -> Any:
+        """This process's session, made on first use."""
+        session = self.sessions.get(os.getpid())
+        if session is None:
+            with self.lock:
+                if os.getpid() not in self.sessions:
+                    self.sessions[os.getpid()] = onnx_session(self.content)
+                session = self.sessions[os.getpid()]
+        return session
+
+    def open(self) -> None:
+        """Make this process's session now rather than at its first request."""
+        self.session()
+
+    def predict(self, columns: Columns) -> tuple[np.ndarray, np.ndarray | None]:
+        """Run the graph; a classifier's prediction is its most probable class, as the pickle's predict_once."""
+        feed = onnx_feed(self.inputs, self.manifest["features"], columns)
+        (output,) = self.session().run(self.outputs, feed)
+        if self.classes is not None:
+            return self.classes[output.argmax(axis=1)], output
+        if output.dtype == np.float32:  # float32's shortest decimals (151.2345), not its float64 expansion
+            return output.ravel().astype(str).astype(float), None
+        return output.ravel(), None
+
+
+@dataclass(frozen=True)
+class SklearnRunner(Runtime):
+    """The hash-verified pickle: the fallback for a model that did not convert (or SERVING_RUNTIME=sklearn)."""
+
+    model: Any = None
+
+    def predict(self, columns: Columns) -> tuple[np.ndarray, np.ndarray | None]:
+        """The pipeline over the DataFrame it was trained on."""
+        return predict_once(self.model, frame(columns, self.manifest))
+
+
+def frame(columns: Columns, manifest: Manifest) -> pd.DataFrame:
+    """Columns as the pipeline's DataFrame: numbers as floats, categories and texts as objects, pixels by column.
+
+    Built column by column with numpy, several times faster than pandas' per-row paths for the
+    small batches an API sees; None becomes NaN, the missing value the imputers know.
+    """
+    features = manifest["features"]
+    if features[0]["kind"] == "image":
+        return pd.DataFrame(np.vstack(columns[features[0]["name"]]), columns=pixel_columns(features[0]["pixels"]))
+    data = {}
+    for feature in features:
+        values = columns[feature["name"]]
+        if feature["kind"] == "number":
+            data[feature["name"]] = np.array(values, dtype=float)
+        elif feature["kind"] == "text":  # a missing text is the empty string, as in training
+            data[feature["name"]] = np.array(["" if v is None else v for v in values], dtype=object)
+        else:
+            data[feature["name"]] = np.array([np.nan if v is None else v for v in values], dtype=object)
+    return pd.DataFrame(data)
+
+
+def onnx_runner(path: Path) -> OnnxRunner:
+    """The ONNX model beside `path`, verified by its sha256, in a one-thread session."""
+    portable = load_portable(path)
+    check = portable.manifest["onnx"]
+    outputs = check["outputs"] or {"label": "label", "probabilities": None}
+    classifier = portable.manifest["task"] == "classification" and outputs["probabilities"] is not None
+    return OnnxRunner(
+        name="onnx",
+        manifest=portable.manifest,
+        file=portable.file,
+        sha256=portable.sha256,
+        content=portable.content,
+        inputs=check["inputs"],
+        outputs=[outputs["probabilities"] if classifier else outputs["label"]],
+        classes=np.asarray(portable.manifest["classes"], dtype=object) if classifier else None,
+    )
+
+
+def sklearn_runner(path: Path) -> SklearnRunner:
+    """The pickle at `path`, unpickled only after its sha256 matches the manifest."""
+    loaded = load_model(path)
+    return SklearnRunner(
+        name="sklearn", manifest=loaded.manifest, file=path.name, sha256=loaded.manifest["sha256"], model=loaded.model
+    )
+
+
+def load_runtime(path: Path, choice: str = "auto") -> Runtime:
+    """The runtime SERVING_RUNTIME chooses for the model at `path`; ModelIntegrityError says why there is none."""
+    if choice not in RUNTIMES:
+        raise ModelIntegrityError(f"SERVING_RUNTIME must be one of {', '.join(RUNTIMES)}, not {choice!r}")
+    if choice == "sklearn":
+        return sklearn_runner(path)
+    reason = onnx_unavailable(read_manifest(path))
+    if reason is None:
+        return onnx_runner(path)
+    if choice == "onnx":
+        raise ModelIntegrityError(f"SERVING_RUNTIME is onnx but {reason}")
+    log.info("serving the pickle: %s", reason)
+    return sklearn_runner(path)
