@@ -1,13 +1,17 @@
-"""Serve the default bake's model three ways, side by side, and measure latency, throughput and memory.
+"""Serve the default bake's model four ways, side by side, and measure latency, throughput and memory.
 
-- django: the baked project's API under gunicorn (2 sync workers, preload), production settings;
-- floor: a bare WSGI function (serving/floor_app.py) serving the same model under the same gunicorn;
+- django-onnx: the baked project's API under gunicorn (2 sync workers, preload), production
+  settings, answering from models/model.onnx (SERVING_RUNTIME=onnx);
+- django-pickle: the same API answering from the pickle (SERVING_RUNTIME=sklearn);
+- floor: a bare WSGI function (serving/floor_app.py) serving the ONNX model through the project's
+  runtime under the same gunicorn;
 - mlflow: `mlflow models serve` on the same model, when mlflow is installed in the Python named by
   MLFLOW_PYTHON (skipped otherwise).
 
-Measurements alternate between the servers round by round. One-row latency: sequential requests
-from Python (p50, p99). Throughput: wrk at 4 and 16 connections (Debian's `wrk`), one-row and
-100-row bodies. Memory: RSS of each worker. Beside them: predict_proba in this process.
+Measurements alternate between the servers round by round. Latency: sequential requests from
+Python (p50, p99) of one row, of 100 rows, and of `GET /api/health` (the Django round trip with no
+model work). Throughput: wrk at 4 and 16 connections (Debian's `wrk`), one-row and 100-row bodies.
+Memory: RSS of each worker. Beside them: predict_proba in this process.
 Run with `make bench`; writes results/serving.{json,md} and quotes the table in README.md.
 """
 
@@ -24,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -58,8 +63,8 @@ def post(port: int, path: str, body: bytes, content_type: str = "application/jso
 
 
 @contextmanager
-def server(command: list[str], cwd: Path, env: dict[str, str], port: int, probe: tuple[str, bytes] | tuple[str, bytes, str]):
-    """Start a server, wait until it answers the probe request, stop it afterwards."""
+def server(command: list[str], cwd: Path, env: dict[str, str], port: int, probe: tuple):
+    """Start a server, wait until it answers the probe request (post's arguments), stop it afterwards."""
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while True:
@@ -79,9 +84,21 @@ def server(command: list[str], cwd: Path, env: dict[str, str], port: int, probe:
         process.wait(timeout=30)
 
 
-def latency_ms(port: int, path: str, body: bytes) -> tuple[float, float]:
-    """p50 and p99 in ms of sequential one-row requests."""
-    times = sorted(timed(lambda: post(port, path, body)) * 1000 for _ in range(LATENCY_REQUESTS))
+def get(port: int, path: str) -> bytes:
+    """One GET on a new connection."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    data = response.read()
+    connection.close()
+    if response.status != 200:
+        raise RuntimeError(f"{path} answered {response.status}: {data[:200]!r}")
+    return data
+
+
+def latency_ms(request: Callable[[], bytes]) -> tuple[float, float]:
+    """p50 and p99 in ms of sequential requests."""
+    times = sorted(timed(request) * 1000 for _ in range(LATENCY_REQUESTS))
     return statistics.median(times), times[int(len(times) * 0.99) - 1]
 
 
@@ -147,15 +164,17 @@ def main() -> None:
     }
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=project, env=env, check=True)
     servers: dict[str, dict[str, Any]] = {}
-    django_port, floor_port = free_port(), free_port()
-    servers["django"] = {
-        "command": [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "--access-logfile", "/dev/null"],
-        "cwd": project, "env": env | {"GUNICORN_BIND": f"127.0.0.1:{django_port}"}, "port": django_port,
-        "path": "/api/predict", "bodies": bodies,
-    }  # fmt: skip
+    gunicorn = [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "--access-logfile", "/dev/null"]
+    for name, choice in (("django-onnx", "onnx"), ("django-pickle", "sklearn")):
+        port = free_port()
+        servers[name] = {
+            "command": gunicorn, "cwd": project, "port": port, "path": "/api/predict", "bodies": bodies,
+            "env": env | {"GUNICORN_BIND": f"127.0.0.1:{port}", "SERVING_RUNTIME": choice}, "health": "/api/health",
+        }  # fmt: skip
+    floor_port = free_port()
     servers["floor"] = {
-        "command": [str(BIN / "gunicorn"), "-w", "2", "--preload", "-b", f"127.0.0.1:{floor_port}", "floor_app:app"],
-        "cwd": HERE, "env": env, "port": floor_port, "path": "/", "bodies": bodies,
+        "command": [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{floor_port}", "floor_app:app"],
+        "cwd": HERE, "env": env | {"SERVING_RUNTIME": "onnx"}, "port": floor_port, "path": "/", "bodies": bodies,
     }  # fmt: skip
     if python := mlflow_python():
         exported = scratch / "mlflow-model"
@@ -173,54 +192,65 @@ def main() -> None:
         for name, spec in servers.items():
             probe = (spec["path"], spec["bodies"][1].read_bytes())
             with server(spec["command"], spec["cwd"], spec["env"], spec["port"], probe) as process:
-                p50, p99 = latency_ms(spec["port"], *probe)
+                p50, p99 = latency_ms(lambda spec=spec, probe=probe: post(spec["port"], *probe))
+                rows_100 = (spec["path"], spec["bodies"][100].read_bytes())
                 figures = {
                     "p50_ms": p50,
                     "p99_ms": p99,
+                    "p50_100_rows_ms": latency_ms(lambda spec=spec, body=rows_100: post(spec["port"], *body))[0],
                     "rps_c4": wrk_rps(spec["port"], spec["path"], spec["bodies"][1], 4),
                     "rps_c16": wrk_rps(spec["port"], spec["path"], spec["bodies"][1], 16),
                     "rows_per_s_100": 100 * wrk_rps(spec["port"], spec["path"], spec["bodies"][100], 4),
                     "rss_mb_per_worker": worker_rss_mb(process),
                 }
+                if "health" in spec:
+                    figures["p50_health_ms"] = latency_ms(lambda spec=spec: get(spec["port"], spec["health"]))[0]
             for key, value in figures.items():
                 samples[name].setdefault(key, []).append(value)
     shutil.rmtree(scratch, ignore_errors=True)
 
     result = {name: {k: round(statistics.median(v), 2) for k, v in s.items()} for name, s in samples.items()}
-    django, floor = result["django"], result["floor"]
+    onnx, pickle, floor = result["django-onnx"], result["django-pickle"], result["floor"]
     ratios = {
-        "p50_vs_floor": round(django["p50_ms"] / floor["p50_ms"], 2),
-        "rows_per_s_vs_floor": round(django["rows_per_s_100"] / floor["rows_per_s_100"], 2),
+        "one_row_vs_health": round(onnx["p50_ms"] / onnx["p50_health_ms"], 2),
+        "100_rows_vs_health": round(onnx["p50_100_rows_ms"] / onnx["p50_health_ms"], 2),
+        "one_row_pickle_vs_health": round(pickle["p50_ms"] / pickle["p50_health_ms"], 2),
+        "p50_vs_floor": round(onnx["p50_ms"] / floor["p50_ms"], 2),
     }
     if "mlflow" in result:
-        ratios["rps_c4_vs_mlflow"] = round(django["rps_c4"] / result["mlflow"]["rps_c4"], 2)
+        ratios["rps_c4_vs_mlflow"] = round(onnx["rps_c4"] / result["mlflow"]["rps_c4"], 2)
+    goals = {"one_row_vs_health": "<= 1.5", "100_rows_vs_health": "<= 3", "rps_c4_vs_mlflow": ">= 10"}
     figures_out = {
         "machine": MACHINE,
         "servers": result,
         "in_process_predict_proba_ms": {"1_row": round(in_process[1], 2), "100_rows": round(in_process[100], 2)},
         "ratios": ratios,
-        "goals": {"p50_vs_floor": "<= 1.2", "rows_per_s_vs_floor": ">= 0.8", "rps_c4_vs_mlflow": ">= 2"},
+        "goals": goals,
     }
     lines = [
         f"Default bake (random forest, 100 trees, 30 features), gunicorn 2 sync workers, {MACHINE}; "
         f"medians of {ROUNDS} alternating rounds.",
         "",
-        "| server | p50 1 row (ms) | p99 1 row (ms) | req/s c=4 | req/s c=16 | rows/s (100-row req) | RSS/worker MB |",
-        "|---|---|---|---|---|---|---|",
+        "| server | p50 1 row (ms) | p99 1 row (ms) | p50 100 rows (ms) | p50 health (ms) | req/s c=4 | req/s c=16 "
+        "| rows/s (100-row req) | RSS/worker MB |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, values in result.items():
         lines.append(
-            f"| {name} | {values['p50_ms']} | {values['p99_ms']} | {values['rps_c4']} | {values['rps_c16']} | "
+            f"| {name} | {values['p50_ms']} | {values['p99_ms']} | {values['p50_100_rows_ms']} | "
+            f"{values.get('p50_health_ms', '')} | {values['rps_c4']} | {values['rps_c16']} | "
             f"{values['rows_per_s_100']} | {values['rss_mb_per_worker']} |"
         )
     if "mlflow" not in result:
-        lines.append("| mlflow | not measured: set MLFLOW_PYTHON to a Python with mlflow installed | | | | | |")
+        lines.append("| mlflow | not measured: set MLFLOW_PYTHON to a Python with mlflow installed | | | | | | | |")
     lines += [
-        f"| in process (predict_proba) | {in_process[1]:.2f} | | | | {100_000 / in_process[100]:.0f} | |",
+        f"| in process (predict_proba) | {in_process[1]:.2f} | | {in_process[100]:.2f} | | | | "
+        f"{100_000 / in_process[100]:.0f} | |",
         "",
-        f"Django against the floor: one-row p50 {ratios['p50_vs_floor']}x (goal <= 1.2x), "
-        f"100-row rows/s {ratios['rows_per_s_vs_floor']}x (goal >= 0.8x)"
-        + (f"; requests/s at c=4 {ratios['rps_c4_vs_mlflow']}x MLflow's (goal >= 2x)." if "mlflow" in result else "."),
+        f"Django serving ONNX: one-row p50 {ratios['one_row_vs_health']}x the health round trip (goal <= 1.5x; "
+        f"the pickle: {ratios['one_row_pickle_vs_health']}x), 100-row p50 {ratios['100_rows_vs_health']}x "
+        f"(goal <= 3x), one-row p50 {ratios['p50_vs_floor']}x the floor's"
+        + (f"; requests/s at c=4 {ratios['rps_c4_vs_mlflow']}x MLflow's (goal >= 10x)." if "mlflow" in result else "."),
     ]
     write_figures("serving", figures_out, "\n".join(lines))
 

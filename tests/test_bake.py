@@ -64,7 +64,8 @@ ALLOWED_SKIPS = {
     "no feature of this data set had missing values in training": lambda a: a["dataset"] != "csv",
     "this data set has no categorical feature": lambda a: a["dataset"] != "csv",
     "this data set has no text feature": lambda a: a["dataset"] != "docstrings",
-    "this data set has no numeric feature": lambda a: a["dataset"] in {"docstrings", "digits", "images"},
+    # an image project's JSON-row tests serve a table model (breast_cancer), which has numbers
+    "this data set has no numeric feature": lambda a: a["dataset"] == "docstrings",
 }
 
 

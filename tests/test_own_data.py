@@ -70,6 +70,7 @@ def test_iso_dates_become_date_features_the_api_and_data_page_accept(bake: Calla
     ]
     assert features["opened"]["kind"] == "date" and "hour" in features["opened"]["parts"]
     assert manifest["task"] == "regression" and manifest["metrics"]["r2"] > 0.8  # the season is learnt
+    assert manifest["onnx"]["status"] == "passed", manifest["onnx"]["reason"]  # dates enter the graph as parts
     profile = {feature["name"]: feature for feature in project.json("reports/data_profile.json")["features"]}
     assert (profile["day"]["min"], profile["day"]["max"]) == ("2020-01-01T00:00:00", "2023-12-30T00:00:00")
     page = python(
@@ -83,10 +84,11 @@ def test_iso_dates_become_date_features_the_api_and_data_page_accept(bake: Calla
         f"""
 import json
 from pydantic import ValidationError
-from {project.package}.registry.artifacts import load_model
+from pathlib import Path
 from {project.package}.serving.predictor import predict_rows
+from {project.package}.serving.runtime import load_runtime
 from {project.package}.serving.schemas import request_model
-loaded = load_model()
+loaded = load_runtime(Path("models/model.joblib"))  # the ONNX copy: dates enter as their parts
 model = request_model(loaded.manifest["features"], 10, 10_000)
 for day in ["2024-04-01", "2024-04-01T09:30", "2024-04-01T09:30:15Z", "2024-04-01 09:30+01:00", "2024-02-30", "July 1"]:
     row = {{"day": day, "opened": "2024-07-01T09:00:00+01:00", "store": "north"}}

@@ -8,6 +8,8 @@ preload_app = True  # config.wsgi loads the model at import: one copy, shared co
 wsgi_app = "config.wsgi:application"
 accesslog = "-"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# Seconds a worker gets to finish its request on shutdown before it is killed: `docker stop`'s own 10.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "10"))
 
 
 def post_fork(server: object, worker: object) -> None:
@@ -18,3 +20,13 @@ def post_fork(server: object, worker: object) -> None:
 
     with contextlib.suppress(ModelUnavailable):  # /api/health says why
         store.get().loaded.open()
+
+
+def worker_exit(server: object, worker: object) -> None:
+    """Close the worker's ONNX session while the interpreter is whole, not in its teardown, where it can hang."""
+    import contextlib
+
+    from {{ cookiecutter.package_name }}.serving.model_store import ModelUnavailable, store
+
+    with contextlib.suppress(ModelUnavailable):
+        store.get().loaded.close()

@@ -155,7 +155,11 @@ def gunicorn(table_trained: Path, tmp_path: Path, server_log: Path, database_url
         yield base
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            pytest.fail(f"gunicorn did not stop within 30 s of SIGTERM:\n{server_log.read_text()[-3000:]}")
 
 
 def test_gunicorn_serves_predictions_over_http(gunicorn: str, table_trained: Path) -> None:

@@ -53,6 +53,9 @@ class Runtime:
     def open(self) -> None:
         """Ready this process to answer (the pickle is ready once loaded)."""
 
+    def close(self) -> None:
+        """Release what this process opened to answer (nothing, for the pickle)."""
+
 
 @dataclass(frozen=True)
 class OnnxRunner(Runtime):
@@ -82,6 +85,11 @@ class OnnxRunner(Runtime):
     def open(self) -> None:
         """Make this process's session now rather than at its first request."""
         self.session()
+
+    def close(self) -> None:
+        """Drop this process's session (a worker on its way out); the next request would open another."""
+        with self.lock:
+            self.sessions.pop(os.getpid(), None)
 
     def predict(self, columns: Columns) -> tuple[np.ndarray, np.ndarray | None]:
         """Run the graph; a classifier's prediction is its most probable class, as the pickle's predict_once."""
