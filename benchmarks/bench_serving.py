@@ -50,16 +50,26 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def post(port: int, path: str, body: bytes, content_type: str = "application/json") -> bytes:
-    """One POST on a new connection (sync gunicorn workers close each connection)."""
+def send(port: int, method: str, path: str, body: bytes | None = None, content_type: str | None = None) -> bytes:
+    """One request on a new connection (sync gunicorn workers close each connection); its body, or an error."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    connection.request("POST", path, body, {"Content-Type": content_type})
+    connection.request(method, path, body, {"Content-Type": content_type} if content_type else {})
     response = connection.getresponse()
     data = response.read()
     connection.close()
     if response.status != 200:
         raise RuntimeError(f"{path} answered {response.status}: {data[:200]!r}")
     return data
+
+
+def post(port: int, path: str, body: bytes, content_type: str = "application/json") -> bytes:
+    """One POST of `body`."""
+    return send(port, "POST", path, body, content_type)
+
+
+def get(port: int, path: str) -> bytes:
+    """One GET."""
+    return send(port, "GET", path)
 
 
 @contextmanager
@@ -82,18 +92,6 @@ def server(command: list[str], cwd: Path, env: dict[str, str], port: int, probe:
             child.terminate()
         process.terminate()
         process.wait(timeout=30)
-
-
-def get(port: int, path: str) -> bytes:
-    """One GET on a new connection."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    connection.request("GET", path)
-    response = connection.getresponse()
-    data = response.read()
-    connection.close()
-    if response.status != 200:
-        raise RuntimeError(f"{path} answered {response.status}: {data[:200]!r}")
-    return data
 
 
 def latency_ms(request: Callable[[], bytes]) -> tuple[float, float]:
