@@ -245,6 +245,7 @@ def test_model_and_health_describe_the_served_model(
     assert described["metrics"] == manifest["metrics"] and described["version"] == manifest["sha256"][:12]
     served = model_copy.with_suffix(".onnx" if runtime == "onnx" else ".joblib")  # the runtime and its file
     assert (described["runtime"], described["served_file"]) == (runtime, served.name)
+    assert client.get("/api/health").json()["runtime"] == runtime  # the ops view: which runtime answers
     assert described["served_sha256"] == hashlib.sha256(served.read_bytes()).hexdigest()
     assert ModelVersion.objects.filter(sha256=manifest["sha256"]).exists()  # registered at first load
 

@@ -186,7 +186,7 @@ def model_endpoint(request: HttpRequest) -> JsonResponse:
 def health_endpoint(request: HttpRequest) -> JsonResponse:
     """Liveness and readiness in one: is a verified model loaded?"""
     try:
-        manifest = store.get().loaded.manifest
+        loaded = store.get().loaded
     except ModelUnavailable as exc:
         return JsonResponse({"status": "unavailable", "reason": str(exc)}, status=503)
-    return JsonResponse({"status": "ok", "model": model_info(manifest)})
+    return JsonResponse({"status": "ok", "model": model_info(loaded.manifest), "runtime": loaded.name})

@@ -42,10 +42,11 @@ class ImagePredictResponse(PredictResponse):
 
 
 class HealthResponse(BaseModel):
-    """ok with the served model (200), or unavailable with the reason (503)."""
+    """ok with the served model and the runtime answering, onnx or sklearn (200); or unavailable with the reason (503)."""
 
     status: str
     model: ModelInfo | None = None
+    runtime: str | None = None
     reason: str | None = None
 
 
