@@ -172,6 +172,10 @@ def convert(model: BaseEstimator, schema: list[Feature], classifier: bool) -> by
             )  # a fixed graph name (skl2onnx's default is random): the same pipeline gives the same bytes
     except Exception as exc:  # any converter's refusal: the reason is its message
         raise NotConvertible(f"skl2onnx cannot convert it: {one_line(exc)}") from None
+    # skl2onnx lists the operator sets in an order that varies between processes: sorted, the bytes do not
+    ordered = sorted(graph.opset_import, key=lambda opset: opset.domain)
+    del graph.opset_import[:]
+    graph.opset_import.extend(ordered)
     return graph.SerializeToString()
 
 

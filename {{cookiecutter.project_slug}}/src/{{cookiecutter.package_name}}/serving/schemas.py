@@ -42,7 +42,7 @@ class ImagePredictResponse(PredictResponse):
 
 
 class HealthResponse(BaseModel):
-    """ok with the served model and the runtime answering, onnx or sklearn (200); or unavailable with the reason (503)."""
+    """ok with the served model and the runtime that answers, onnx or sklearn (200); else the reason (503)."""
 
     status: str
     model: ModelInfo | None = None
