@@ -41,7 +41,7 @@ from common import BIN, MACHINE, Runner, bake, timed, write_figures
 HERE = Path(__file__).resolve().parent / "serving"
 LATENCY_REQUESTS = 300
 WRK_SECONDS = 8
-ROUNDS = 2
+ROUNDS = 3
 
 
 def free_port() -> int:

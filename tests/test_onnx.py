@@ -46,7 +46,13 @@ def checked(project: Project, output: str) -> dict[str, Any]:
         assert onnx["outputs"]["probabilities"]
     else:
         assert onnx["label_agreement"] is None and 0 <= onnx["max_prediction_difference"] < 1e-3
-    assert [entry["feature"] for entry in onnx["inputs"]] == [feature["name"] for feature in manifest["features"]]
+    # every number in one float input, first; one input per other feature, in the manifest's order
+    features = manifest["features"]
+    numbers = [feature["name"] for feature in features if feature["kind"] == "number"]
+    packed = [{"name": "numbers", "features": numbers, "kind": "numbers"}] if numbers else []
+    others = [entry for entry in onnx["inputs"] if entry["kind"] != "numbers"]
+    assert onnx["inputs"] == packed + others
+    assert [entry["features"] for entry in others] == [[f["name"]] for f in features if f["kind"] != "number"]
     assert set(onnx["versions"]) == {"skl2onnx", "onnx", "onnxruntime"} and onnx["opset"] >= 9
     onnx_file = (project.path / "models" / "model.onnx").read_bytes()
     assert manifest["files"]["model.onnx"] == hashlib.sha256(onnx_file).hexdigest()
@@ -88,7 +94,7 @@ def test_every_converting_model_option_is_checked_on_dates_categories_and_gaps(c
     customers.set_params("train", model=model)
     onnx = checked(customers, train(customers))
     date = next(entry for entry in onnx["inputs"] if entry["kind"] == "date")
-    assert date == {"name": "signup", "feature": "signup", "kind": "date"}  # its parts enter the graph
+    assert date == {"name": "signup", "features": ["signup"], "kind": "date"}  # its parts enter the graph
 
 
 def test_histogram_boosting_passes_or_falls_back_with_its_reason(customers: Project) -> None:

@@ -21,7 +21,7 @@ def app(environ: dict, start_response: Callable) -> list[bytes]:
     """POST {"instances": [...]} -> {"predictions": [...], "probabilities": [[...]]}."""
     size = int(environ.get("CONTENT_LENGTH") or 0)
     instances = json.loads(environ["wsgi.input"].read(size))["instances"]
-    predictions, probabilities = RUNTIME.predict(RUNTIME.columns(instances))
+    predictions, probabilities = RUNTIME.predict(instances)
     answer = {"predictions": predictions.tolist(), "probabilities": probabilities.round(6).tolist()}
     body = json.dumps(answer).encode()
     start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])

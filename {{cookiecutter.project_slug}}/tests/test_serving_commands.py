@@ -34,9 +34,11 @@ def test_register_model_records_the_manifest_once(model_copy: Path, capsys: pyte
     assert entry.params == manifest["params"] and entry.git_commit == (manifest["git_commit"] or "")
 
 
-def test_register_model_refuses_a_tampered_model(model_copy: Path) -> None:
-    model_copy.write_bytes(model_copy.read_bytes()[:-1])
-    with pytest.raises(CommandError, match="refusing to load it"):
+@pytest.mark.parametrize("file", ["model.joblib", "model.onnx"])
+def test_register_model_refuses_a_tampered_model(model_copy: Path, file: str) -> None:
+    tampered = model_copy.parent / file  # every dataset's default model has a checked ONNX copy
+    tampered.write_bytes(tampered.read_bytes()[:-1])
+    with pytest.raises(CommandError, match=f"{file} has sha256 .* refusing to load it"):
         call_command("register_model")
     assert not ModelVersion.objects.exists()
 

@@ -2,7 +2,7 @@
 
 from .atomic import atomic_dir, write_json
 from .data.dtypes import read_parquet
-from .data.schema import split_xy
+from .data.schema import image_feature, split_xy
 from .errors import run_main
 from .modeling.metrics import cv_metrics, score
 from .modeling.plots import PLOT_NAMES, classification_plots, feature_importance, regression_plots
@@ -21,7 +21,7 @@ def main() -> None:
     predictions = predict_table(model, features, "evaluate: predict")
     metrics = score(task, target, predictions) | cv_metrics(loaded.manifest.get("search"))
     plots = (classification_plots if task == "classification" else regression_plots)(predictions, target)
-    if all(feature["kind"] != "image" for feature in loaded.manifest["features"]):  # not per pixel
+    if image_feature(loaded.manifest["features"]) is None:  # not per pixel
         plots["feature_importance"] = feature_importance(model, features, target, seed)
     with atomic_dir(PLOTS_DIR) as tmp:
         for name in PLOT_NAMES:

@@ -11,7 +11,7 @@ from sklearn.pipeline import Pipeline
 
 from .data.dtypes import read_parquet, release_unused
 from .data.images import image_spec
-from .data.schema import Feature, feature_schema, split_xy
+from .data.schema import Feature, feature_schema, image_feature, split_xy
 from .data.task import infer_task
 from .errors import PipelineError, run_main
 from .features.native import NATIVE_MODEL, encode_up_front, native_categorical_mask, observed_categories
@@ -49,7 +49,7 @@ def to_json_value(value: Any) -> Any:
 
 def native_encoding(model: str, schema: list[Feature]) -> bool:
     """Whether histogram boosting encodes categories itself (features/native.py): tables only, not pixels."""
-    return model == NATIVE_MODEL and all(feature["kind"] != "image" for feature in schema)
+    return model == NATIVE_MODEL and image_feature(schema) is None
 
 
 def build_pipeline(

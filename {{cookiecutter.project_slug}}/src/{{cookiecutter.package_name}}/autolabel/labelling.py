@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from django.utils import timezone
 from pydantic import ValidationError
 
+from ..data.schema import image_feature
 from ..errors import DataError
 from ..registry.manifest import Feature
 from ..serving.model_store import ModelUnavailable, Served, store
@@ -42,11 +43,11 @@ def predict_row(served: Served, record: "Record") -> dict[str, Any]:
     """Validate the record's row against the served request schema, as the API does, then predict it."""
     row = row_inputs(record, served.loaded.manifest["features"])
     try:
-        payload = served.request_model.model_validate({"instances": [row]})
+        rows = served.request_model.model_validate({"instances": [row]}).instances
     except ValidationError as exc:
         problems = [f"{item['field'].removeprefix('instances[0].')}: {item['message']}" for item in field_errors(exc)]
         raise Unlabelable("; ".join(problems)) from None
-    return predict_rows(served.loaded, [instance.model_dump(by_alias=True) for instance in payload.instances])
+    return predict_rows(served.loaded, rows)
 
 
 def predict_image(served: Served, record: "Record", feature: Feature) -> dict[str, Any]:
@@ -66,7 +67,7 @@ def predict(record: "Record") -> dict[str, Any]:
     """The served model's answer for the record, by the kinds of the manifest's features."""
     served = store.get()
     features = served.loaded.manifest["features"]
-    image = next((feature for feature in features if feature["kind"] == "image"), None)
+    image = image_feature(features)
     return predict_image(served, record, image) if image else predict_row(served, record)
 
 

@@ -24,6 +24,11 @@ class Feature(TypedDict):
     pixels: NotRequired[int]
 
 
+def image_feature(schema: list[Feature]) -> Feature | None:
+    """The image feature of an image model (its one feature), or None for a model that reads tables or text."""
+    return next((feature for feature in schema if feature["kind"] == "image"), None)
+
+
 def split_xy(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, pd.Series]:
     """Separate the features from the target column (an image table keeps its files as the index)."""
     return frame.drop(columns=[target]), frame[target]

@@ -12,7 +12,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from ..data.schema import DATE_PARTS, Feature
+from ..data.schema import DATE_PARTS, Feature, image_feature
 from ..modeling.portable import date_part_values
 from . import custom
 
@@ -84,7 +84,7 @@ def build_preprocessor(
     numbers, your own features, date parts, categories (native.categorical_mask relies on it), then
     the TF-IDF of each text column (not for histogram boosting: train refuses text with it).
     """
-    if any(f["kind"] == "image" for f in schema):
+    if image_feature(schema):
         return image_pixels()
     numbers = [f["name"] for f in schema if f["kind"] == "number"]
     categorical = [f["name"] for f in schema if f["kind"] == "category"]

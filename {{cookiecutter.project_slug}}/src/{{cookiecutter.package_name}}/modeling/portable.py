@@ -1,11 +1,14 @@
 """What the portable model (models/model.onnx) reads, shared by train's check and serving: no scikit-learn here.
 
-The ONNX graph takes one input per feature (one for an image's pixels). `onnx_feed` builds them
-from plain column values, as serving has them per request: no DataFrame. A date enters the graph
-as its parts (year, month, ...), computed here by the same function the scikit-learn pipeline uses.
+The ONNX graph takes every number feature in one float input (one array, however many numbers:
+onnxruntime's cost grows with its inputs), one input per other feature, and one for an image's
+pixels. `onnx_feed` builds them straight from validated rows, as serving has them: no DataFrame.
+A date enters the graph as its parts (year, month, ...), computed here by the same function the
+scikit-learn pipeline uses.
 """
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -13,6 +16,8 @@ import pandas as pd
 
 from ..data.schema import Feature
 from ..registry.manifest import OnnxInput
+
+Row = dict[str, Any]  # one validated instance: feature name -> value; a missing value is None or left out
 
 
 def date_part_values(values: Sequence[Any] | pd.Series | np.ndarray, parts: Sequence[str]) -> np.ndarray:
@@ -29,39 +34,40 @@ def missing(value: Any) -> bool:
     return value is None or (np.ndim(value) == 0 and bool(pd.isna(value)))
 
 
-def numbers(values: Sequence[Any] | np.ndarray) -> np.ndarray:
-    """Numbers as float32 [n, 1], a missing value as NaN (what the graph's imputers replace)."""
-    try:  # floats and None, as a request has them: numpy reads None as NaN, in one pass (10x the loop below)
-        return np.asarray(values, dtype=np.float32).reshape(-1, 1)
-    except TypeError:  # pandas' NA or NaT among them
-        return np.asarray([np.nan if missing(v) else v for v in values], dtype=np.float32).reshape(-1, 1)
+def numbers(rows: list[Row], names: list[str]) -> np.ndarray:
+    """The rows' number features as float32 [n, len(names)], a missing value as NaN (the graph's imputers fill it)."""
+    try:  # every key present, floats or None: numpy reads None as NaN, in one pass over the rows
+        values: list[Any] = list(map(itemgetter(*names), rows))
+        return np.asarray(values, dtype=np.float32).reshape(len(rows), len(names))
+    except (KeyError, TypeError):  # a nullable feature left out, or pandas' NA or NaT among the values
+        values = [[np.nan if missing(v := row.get(name)) else v for name in names] for row in rows]
+        return np.asarray(values, dtype=np.float32).reshape(len(rows), len(names))
 
 
-def strings(values: Sequence[Any] | np.ndarray) -> np.ndarray:
+def strings(values: list[Any]) -> np.ndarray:
     """Categories and texts as str [n, 1], a missing value as "" (the graph's string imputers' missing value)."""
     texts = [v if type(v) is str else "" if missing(v) else str(v) for v in values]  # a str needs no check
     return np.asarray(texts, dtype=object).reshape(-1, 1)
 
 
-def pixels(values: Sequence[Any] | np.ndarray, feature: Feature) -> np.ndarray:
+def pixels(values: list[Any], feature: Feature) -> np.ndarray:
     """Images' pixel vectors (data/images.py's load_image) as float32 [n, pixels]."""
     return np.asarray(values, dtype=np.float32).reshape(-1, int(feature["pixels"]))
 
 
-def onnx_feed(
-    inputs: list[OnnxInput], features: list[Feature], columns: dict[str, Sequence[Any] | np.ndarray]
-) -> dict[str, np.ndarray]:
-    """The session's input arrays, by ONNX input name, from each feature's values (`columns[feature]`)."""
+def onnx_feed(inputs: list[OnnxInput], features: list[Feature], rows: list[Row]) -> dict[str, np.ndarray]:
+    """The session's input arrays, by ONNX input name, from validated rows."""
     by_name = {feature["name"]: feature for feature in features}
     feed = {}
     for entry in inputs:
-        feature, values = by_name[entry["feature"]], columns[entry["feature"]]
-        kind = entry["kind"]
-        if kind == "number":
-            feed[entry["name"]] = numbers(values)
-        elif kind == "date":
+        if entry["kind"] == "numbers":
+            feed[entry["name"]] = numbers(rows, entry["features"])
+            continue
+        feature = by_name[entry["features"][0]]
+        values = [row.get(feature["name"]) for row in rows]
+        if entry["kind"] == "date":
             feed[entry["name"]] = date_part_values(values, feature.get("parts", ()))
-        elif kind == "image":
+        elif entry["kind"] == "image":
             feed[entry["name"]] = pixels(values, feature)
         else:  # category, text
             feed[entry["name"]] = strings(values)

@@ -8,11 +8,11 @@ __all__ = ["Feature", "Manifest", "OnnxCheck", "OnnxInput", "OnnxOutputs"]
 
 
 class OnnxInput(TypedDict):
-    """One input of models/model.onnx: its name in the graph (skl2onnx sanitises names) and the feature it reads."""
+    """One input of models/model.onnx: its name in the graph (skl2onnx sanitises names) and the features it reads."""
 
     name: str
-    feature: str
-    kind: str  # the feature's kind: how modeling/portable.py's onnx_feed builds the array
+    features: list[str]  # every number feature, in order, for `numbers`; else the one feature
+    kind: str  # numbers, or the feature's kind: how modeling/portable.py's onnx_feed builds the array
 
 
 class OnnxOutputs(TypedDict):

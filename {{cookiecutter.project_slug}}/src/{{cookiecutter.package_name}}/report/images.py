@@ -8,7 +8,7 @@ from PIL import Image, ImageOps
 
 from ..data.dtypes import read_parquet
 from ..data.images import spec_of
-from ..data.schema import Feature, split_xy
+from ..data.schema import Feature, image_feature, split_xy
 from ..errors import ModelIntegrityError
 from ..modeling.predict import predict_table
 from ..paths import MODEL_PATH, TEST_PATH
@@ -24,10 +24,9 @@ THUMB_SIDE = 64  # pixels: an 8x8 digit is scaled up 8 times, a photo down to fi
 SIZE = "{ " + f'width="{THUMB_SIDE}" height="{THUMB_SIDE}"' + " }"  # attr_list's braces, concatenated for Jinja
 
 
-def image_feature(manifest: Manifest | None) -> Feature | None:
-    """The manifest's image feature, when the model reads images."""
-    features = (manifest or {}).get("features", [])
-    return next((f for f in features if f["kind"] == "image"), None)
+def image_of(manifest: Manifest | None) -> Feature | None:
+    """The manifest's image feature, when there is a model and it reads images."""
+    return image_feature((manifest or {}).get("features", []))
 
 
 def size_and_color(feature: Feature) -> str:
@@ -44,7 +43,7 @@ def describe(feature: Feature) -> str:
 
 def image_section(manifest: Manifest) -> list[str]:
     """Markdown for an image project: the input kind, the size and colour, a link to the gallery."""
-    feature = image_feature(manifest)
+    feature = image_of(manifest)
     if feature is None:
         return []
     return [
@@ -57,7 +56,7 @@ def image_section(manifest: Manifest) -> list[str]:
 
 def gallery(root: Path, manifest: Manifest) -> dict[str, str | bytes]:
     """The gallery page and its thumbnails, keyed by their path in the site's docs."""
-    feature = image_feature(manifest)
+    feature = image_of(manifest)
     if feature is None or manifest["task"] != "classification":
         return {GALLERY_PAGE: f"{TITLE}The gallery shows an image classifier's labels: this model is not one.\n"}
     if not (root / TEST_PATH).is_file():
@@ -124,4 +123,4 @@ def from_pixels(pixels: np.ndarray, feature: Feature) -> Image.Image:
 
 def has_gallery(manifest: Manifest | None) -> bool:
     """Whether the site has a gallery page: the model reads images."""
-    return image_feature(manifest) is not None
+    return image_of(manifest) is not None

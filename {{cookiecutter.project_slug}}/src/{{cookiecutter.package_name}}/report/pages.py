@@ -6,12 +6,13 @@ from typing import Any
 
 import pandas as pd
 
+from ..data.schema import image_feature
 from ..formatting import cell
 from ..paths import MANIFEST_PATH, METRICS_PATH, PLOTS_DIR, PROFILE_PATH, TEST_PATH
 from ..registry.manifest import Manifest
 from ..registry.versions import History, Version, read_history
 from . import charts
-from .images import describe, gallery, image_feature, image_section, size_and_color
+from .images import describe, gallery, image_of, image_section, size_and_color
 from .pipeline import STYLES, build_graph, read_stages, render_svg
 from .text import text_section
 
@@ -63,7 +64,7 @@ def build_site(root: Path) -> dict[str, str | bytes]:
     }
     files |= plot_images
     files["metrics.md"] = metrics_page(metrics, plot_images, previous_version(history, manifest))
-    if image_feature(manifest):
+    if image_of(manifest):
         files["metrics.md"] += "\n## Feature importance\n\n" + NO_IMPORTANCE
         files |= gallery(root, manifest)
     if len(history.versions) > 0:
@@ -83,7 +84,7 @@ def model_card(root: Path, manifest: Manifest | None, profile: dict | None, hist
         return "\n".join([*lines, NO_RUN])
     current = history.versions[-1] if history.versions else None
     committed = current is not None and current.manifest.get("sha256") == manifest.get("sha256")
-    task, image = manifest["task"], image_feature(manifest)
+    task, image = manifest["task"], image_of(manifest)
     example = example_image(root) if image else None  # an image model's examples post a file, not a row
     what = (
         f"classifies each {'image' if image else 'row'} into one of {len(manifest['classes'])} classes "
@@ -170,7 +171,7 @@ def data_summary(manifest: Manifest, profile: dict | None) -> str:
         if "classes" in target
         else f"from {target['min']:.6g} to {target['max']:.6g} (mean {target['mean']:.6g})"
     )
-    if image := image_feature(manifest):
+    if image := image_of(manifest):
         return (
             f"{profile['rows']} images ({manifest['data']['train_rows']} used to train), {describe(image)}; "
             f"target `{target['name']}`: {balance}. Details on the [Data](data.md) page.\n"
@@ -330,7 +331,7 @@ def data_page(profile: dict | None) -> str:
         if "classes" in target
         else [[key, target[key]] for key in ("mean", "std", "min", "max")]
     )
-    images = any(f["kind"] == "image" for f in profile["features"])
+    images = image_feature(profile["features"]) is not None
     lines += [
         f"{profile['rows']} {'images' if images else 'rows'}, {len(profile['features'])} "
         f"feature{'' if len(profile['features']) == 1 else 's'} (`reports/data_profile.json`, "

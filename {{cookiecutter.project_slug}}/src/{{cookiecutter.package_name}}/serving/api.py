@@ -11,8 +11,9 @@ from ninja import NinjaAPI
 from pydantic import ValidationError
 
 from ..data.images import ImageError, load_image, spec_of
+from ..data.schema import image_feature
 from . import conf
-from .model_store import ModelUnavailable, store
+from .model_store import ModelUnavailable, Served, store
 from .predictor import NotFinite, model_info, predict_images, predict_rows
 from .records import log_prediction
 from .release import release_of
@@ -72,6 +73,20 @@ def error(status: int, detail: str, errors: list[dict[str, str]] | None = None) 
     return JsonResponse({"detail": detail, "errors": errors or []}, status=status)
 
 
+class Refusal(Exception):
+    """A request the API refuses: `refused` answers it as a JSON error with this status and detail."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.detail = status, detail
+
+
+@api.exception_handler(Refusal)
+def refused(request: HttpRequest, exc: Refusal) -> JsonResponse:
+    """A refused request's JSON error."""
+    return error(exc.status, exc.detail)
+
+
 @api.exception_handler(Exception)
 def unexpected(request: HttpRequest, exc: Exception) -> JsonResponse:
     """Never a traceback: an unexpected failure is a short JSON 500 (the details go to the log)."""
@@ -79,29 +94,37 @@ def unexpected(request: HttpRequest, exc: Exception) -> JsonResponse:
     return error(500, "internal error: see the server log")
 
 
-@api.post("/predict", response={200: PredictResponse, **STATUSES}, summary="Predict for a batch of instances")
-def predict_endpoint(request: HttpRequest) -> JsonResponse:
-    """Validate {"instances": [{feature: value, ...}]} against the model's features and predict."""
-    if request.content_type != "application/json":
-        return error(415, f"content type must be application/json, not {request.content_type or 'none'!r}")
+def served_for(request: HttpRequest, content_type: str, images: bool) -> Served:
+    """The served model, for a request of `content_type` that sends images or rows; Refusal (415, 503, 422) if not."""
+    if request.content_type != content_type:
+        raise Refusal(415, f"content type must be {content_type}, not {request.content_type or 'none'!r}")
     try:
         served = store.get()
     except ModelUnavailable as exc:
-        return error(503, f"model unavailable: {exc}")
-    if served.loaded.manifest["features"][0]["kind"] == "image":
-        return error(422, f"this model reads images: POST them as multipart/form-data, field {IMAGE_FIELD!r}, "
-                          "to /api/predict/image")  # fmt: skip
+        raise Refusal(503, f"model unavailable: {exc}") from None
+    reads_images = image_feature(served.loaded.manifest["features"]) is not None
+    if images and not reads_images:
+        raise Refusal(422, "this model reads tables, not images: POST JSON instances to /api/predict")
+    if reads_images and not images:
+        raise Refusal(422, f"this model reads images: POST them as multipart/form-data, field {IMAGE_FIELD!r}, "
+                           "to /api/predict/image")  # fmt: skip
+    return served
+
+
+@api.post("/predict", response={200: PredictResponse, **STATUSES}, summary="Predict for a batch of instances")
+def predict_endpoint(request: HttpRequest) -> JsonResponse:
+    """Validate {"instances": [{feature: value, ...}]} against the model's features and predict."""
+    served = served_for(request, "application/json", images=False)
     try:
         body = request.body
     except RequestDataTooBig:
         return error(413, "request body too large: send fewer instances per request")
     try:
-        payload = served.request_model.model_validate_json(body)
+        rows = served.request_model.model_validate_json(body).instances
     except ValidationError as exc:
         if any(item["type"] == "json_invalid" for item in exc.errors()):
             return error(400, "request body is not valid JSON", field_errors(exc))
         return error(422, "invalid instances: each bad field is listed in errors", field_errors(exc))
-    rows = [row.model_dump(by_alias=True) for row in payload.instances]
     try:
         result = predict_rows(served.loaded, rows)
     except NotFinite as exc:  # within each bound, but too large together for the float32 arithmetic
@@ -119,15 +142,7 @@ def predict_endpoint(request: HttpRequest) -> JsonResponse:
 )
 def predict_image_endpoint(request: HttpRequest) -> JsonResponse:
     """Read each file of the multipart field `image` as the model's images and predict them, in upload order."""
-    if request.content_type != "multipart/form-data":
-        return error(415, f"content type must be multipart/form-data, not {request.content_type or 'none'!r}")
-    try:
-        served = store.get()
-    except ModelUnavailable as exc:
-        return error(503, f"model unavailable: {exc}")
-    feature = served.loaded.manifest["features"][0]
-    if feature["kind"] != "image":
-        return error(422, "this model reads tables, not images: POST JSON instances to /api/predict")
+    served = served_for(request, "multipart/form-data", images=True)
     limit = conf.setting("SERVING_MAX_UPLOAD_BYTES")
     if int(request.META.get("CONTENT_LENGTH") or 0) > limit:  # refused before the body is read
         return error(413, f"request body over {limit:,} bytes: send fewer or smaller images per request")
@@ -142,7 +157,7 @@ def predict_image_endpoint(request: HttpRequest) -> JsonResponse:
         return error(400, f"no file in the field {IMAGE_FIELD!r}{sent}")
     if len(uploads) > (most := conf.setting("SERVING_MAX_ROWS")):
         return error(413, f"{len(uploads)} images: send at most {most} per request")
-    spec, max_pixels = spec_of(feature), conf.setting("SERVING_MAX_IMAGE_PIXELS")
+    spec, max_pixels = spec_of(served.loaded.manifest["features"][0]), conf.setting("SERVING_MAX_IMAGE_PIXELS")
     images, errors = [], []
     for index, upload in enumerate(uploads):
         try:

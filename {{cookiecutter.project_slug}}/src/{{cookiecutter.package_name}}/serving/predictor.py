@@ -6,8 +6,9 @@ import numpy as np
 
 from ..errors import DataError
 from ..formatting import DECIMALS
+from ..modeling.portable import Row
 from ..registry.manifest import Manifest
-from .runtime import Columns, Runtime
+from .runtime import Runtime
 
 
 class NotFinite(DataError):
@@ -23,19 +24,14 @@ def model_info(manifest: Manifest) -> dict[str, str]:
     return {"version": manifest.get("version") or manifest["sha256"][:12], "sha256": manifest["sha256"]}
 
 
-def predict_rows(loaded: Runtime, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The answer for rows already validated: predictions, class probabilities for classifiers, the model."""
-    return predicted(loaded, loaded.columns(rows))
-
-
 def predict_images(loaded: Runtime, images: list[np.ndarray]) -> dict[str, Any]:
     """The answer for images read by data.images.load_image(), in their order: as predict_rows answers."""
-    return predicted(loaded, {loaded.names[0]: images})
+    return predict_rows(loaded, [{loaded.names[0]: image} for image in images])
 
 
-def predicted(loaded: Runtime, columns: Columns) -> dict[str, Any]:
-    """Predictions, class probabilities for classifiers, and the model that answered."""
-    predictions, probabilities = loaded.predict(columns)
+def predict_rows(loaded: Runtime, rows: list[Row]) -> dict[str, Any]:
+    """The answer for rows already validated: predictions, class probabilities for classifiers, the model."""
+    predictions, probabilities = loaded.predict(rows)
     numbers = probabilities if probabilities is not None else predictions if predictions.dtype.kind == "f" else None
     if numbers is not None and not np.isfinite(numbers).all():  # onnxruntime sums in float32, numbers beyond it
         raise NotFinite(np.flatnonzero(~np.isfinite(numbers.reshape(len(numbers), -1)).all(axis=1)).tolist())

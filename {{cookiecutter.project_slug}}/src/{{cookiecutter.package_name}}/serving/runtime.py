@@ -8,7 +8,6 @@ passed its check and the pickle otherwise; `onnx` refuses a model without a chec
 import logging
 import os
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from ..data.images import pixel_columns
+from ..data.schema import image_feature
 from ..errors import ModelIntegrityError
-from ..modeling.portable import onnx_feed
+from ..modeling.portable import Row, onnx_feed
 from ..modeling.predict import predict_once
 from ..registry.artifacts import load_model, load_portable, onnx_session, onnx_unavailable, read_manifest
 from ..registry.manifest import Manifest
@@ -26,7 +26,6 @@ from ..registry.manifest import Manifest
 log = logging.getLogger(__name__)
 
 RUNTIMES = ("auto", "onnx", "sklearn")
-Columns = dict[str, Sequence[Any] | np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -42,12 +41,8 @@ class Runtime:
     def __post_init__(self) -> None:
         object.__setattr__(self, "names", [feature["name"] for feature in self.manifest["features"]])
 
-    def columns(self, rows: list[dict[str, Any]]) -> Columns:
-        """Validated rows (pydantic's model_dump) as one list of values per feature."""
-        return {name: [row[name] for row in rows] for name in self.names}
-
-    def predict(self, columns: Columns) -> tuple[np.ndarray, np.ndarray | None]:
-        """The predictions and, for a classifier, the class probabilities of the rows in `columns`."""
+    def predict(self, rows: list[Row]) -> tuple[np.ndarray, np.ndarray | None]:
+        """The predictions and, for a classifier, the class probabilities of validated rows."""
         raise NotImplementedError
 
     def open(self) -> None:
@@ -91,9 +86,9 @@ class OnnxRunner(Runtime):
         with self.lock:
             self.sessions.pop(os.getpid(), None)
 
-    def predict(self, columns: Columns) -> tuple[np.ndarray, np.ndarray | None]:
+    def predict(self, rows: list[Row]) -> tuple[np.ndarray, np.ndarray | None]:
         """Run the graph; a classifier's prediction is its most probable class, as the pickle's predict_once."""
-        feed = onnx_feed(self.inputs, self.manifest["features"], columns)
+        feed = onnx_feed(self.inputs, self.manifest["features"], rows)
         (output,) = self.session().run(self.outputs, feed)
         if self.classes is not None:
             return self.classes[output.argmax(axis=1)], output
@@ -108,23 +103,25 @@ class SklearnRunner(Runtime):
 
     model: Any = None
 
-    def predict(self, columns: Columns) -> tuple[np.ndarray, np.ndarray | None]:
+    def predict(self, rows: list[Row]) -> tuple[np.ndarray, np.ndarray | None]:
         """The pipeline over the DataFrame it was trained on."""
-        return predict_once(self.model, frame(columns, self.manifest))
+        return predict_once(self.model, frame(rows, self.manifest))
 
 
-def frame(columns: Columns, manifest: Manifest) -> pd.DataFrame:
-    """Columns as the pipeline's DataFrame: numbers as floats, categories and texts as objects, pixels by column.
+def frame(rows: list[Row], manifest: Manifest) -> pd.DataFrame:
+    """Rows as the pipeline's DataFrame: numbers as floats, categories and texts as objects, pixels by column.
 
     Built column by column with numpy, several times faster than pandas' per-row paths for the
-    small batches an API sees; None becomes NaN, the missing value the imputers know.
+    small batches an API sees; None (or a nullable feature left out) becomes NaN, the missing value
+    the imputers know.
     """
     features = manifest["features"]
-    if features[0]["kind"] == "image":
-        return pd.DataFrame(np.vstack(columns[features[0]["name"]]), columns=pixel_columns(features[0]["pixels"]))
+    if image := image_feature(features):
+        pixels = np.vstack([row[image["name"]] for row in rows])
+        return pd.DataFrame(pixels, columns=pixel_columns(image["pixels"]))
     data = {}
     for feature in features:
-        values = columns[feature["name"]]
+        values = [row.get(feature["name"]) for row in rows]
         if feature["kind"] == "number":
             data[feature["name"]] = np.array(values, dtype=float)
         elif feature["kind"] == "text":  # a missing text is the empty string, as in training

@@ -1,9 +1,10 @@
 """Request and response schemas; the request's fields are built from the model manifest's features."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, NotRequired
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model, with_config
+from typing_extensions import TypedDict  # pydantic reads typing's TypedDict only from Python 3.12
 
 from ..data.dates import ISO_DATE
 from ..data.schema import Feature
@@ -67,30 +68,26 @@ def bounded(kind: Any, feature: Feature, max_text_chars: int) -> Any:
 
 
 def request_model(features: list[Feature], max_rows: int, max_text_chars: int) -> type[BaseModel]:
-    """A plain pydantic model of {"instances": [...]}: fast to validate, with the real field names.
+    """The model of {"instances": [...]}, each instance a TypedDict with the features' real names as keys.
 
     Strict types (no "1" for 1), no NaN or infinity, numbers within the bounds that keep the model
     finite, texts of at most `max_text_chars` characters, no unknown fields; null, or the field left
     out, only for features that had missing values in training (a missing text is sent as "").
+    Validated instances are plain dicts, the rows the runtime reads: no model objects to dump.
     """
     fields: dict[str, Any] = {}
-    for index, feature in enumerate(features):
+    for feature in features:
         if feature["kind"] == "image":  # images come as files to /api/predict/image, never as JSON
             continue
         kind = bounded(KINDS[feature["kind"]], feature, max_text_chars)
-        if feature.get("nullable"):  # may be null or left out: missing, as in training
-            fields[f"f{index}"] = (kind | None, Field(None, alias=feature["name"]))
-        else:
-            fields[f"f{index}"] = (kind, Field(alias=feature["name"]))
-    instance = create_model(
-        "Instance",
-        __config__=ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, populate_by_name=False),
-        **fields,
-    )
+        # may be null or left out: missing, as in training
+        fields[feature["name"]] = NotRequired[kind | None] if feature.get("nullable") else kind
+    config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+    instance = with_config(config)(TypedDict("Instance", fields))  # the functional form: any feature name is a key
     return create_model(
         "PredictRequest",
         __config__=ConfigDict(extra="forbid"),
-        instances=(list[instance], Field(min_length=1, max_length=max_rows)),
+        instances=(list[instance], Field(min_length=1, max_length=max_rows)),  # type: ignore[valid-type]
     )
 
 

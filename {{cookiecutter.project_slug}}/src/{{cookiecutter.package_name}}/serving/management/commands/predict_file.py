@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from ....atomic import atomic_path
 from ....data.images import image_files, load_image, spec_of
 from ....data.load import csv_options, read_table
+from ....data.schema import image_feature
 from ....errors import DataError
 from ... import conf
 from ...model_store import ModelUnavailable, store
@@ -46,7 +47,7 @@ class Command(BaseCommand):
         try:
             served = store.get()
             csv = csv_options(options["sep"], options["decimal"], prefix="--")
-            if served.loaded.manifest["features"][0]["kind"] == "image":
+            if image_feature(served.loaded.manifest["features"]):
                 scored = score_images(served.loaded, options["input"])
             else:
                 scored = None
@@ -77,8 +78,7 @@ class Command(BaseCommand):
             # ISO 8601 text, as a request sends them (a Parquet export holds real datetimes).
             chunk = present.iloc[start : start + chunk_rows].to_json(orient="records", date_format="iso")
             try:
-                payload = served.request_model.model_validate_json('{"instances": ' + chunk + "}")
-                rows = [row.model_dump(by_alias=True) for row in payload.instances]
+                rows = served.request_model.model_validate_json('{"instances": ' + chunk + "}").instances
             except ValidationError as exc:
                 first = field_errors(exc)[0]
                 row = first["field"].split("]")[0].split("[")[-1]

@@ -7,20 +7,23 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ....errors import ModelIntegrityError
-from ....registry.artifacts import verify
+from ....registry.artifacts import load_portable, onnx_unavailable, verify
 from ... import conf
 from ...records import register
 
 
 class Command(BaseCommand):
-    help = "Record the model at SERVING_MODEL_PATH (hash-verified) as a ModelVersion."
+    help = "Record the model at SERVING_MODEL_PATH (its pickle and ONNX copy hash-verified) as a ModelVersion."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--model", type=Path, default=None, help="model file (default: SERVING_MODEL_PATH)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            manifest = verify(options["model"] or conf.model_path())
+            path = options["model"] or conf.model_path()
+            manifest = verify(path)
+            if onnx_unavailable(manifest) is None:  # the checked ONNX copy, which the server answers from, too
+                load_portable(path)
         except (ImproperlyConfigured, ModelIntegrityError) as exc:
             raise CommandError(str(exc)) from None
         entry, created = register(manifest)
