@@ -10,8 +10,8 @@ from ..formatting import rounded
 from .predict import Predictions
 
 
-def score(task: str, target: pd.Series, predictions: Predictions) -> dict[str, float]:
-    """Return the task's metrics, rounded so that reruns compare equal in git diffs."""
+def score(task: str, target: pd.Series, predictions: Predictions) -> dict[str, float | None]:
+    """Return the task's metrics, rounded so that reruns compare equal in git diffs; None for an undefined one."""
     predicted = predictions.predicted
     if task == "regression":
         values = {
@@ -26,6 +26,7 @@ def score(task: str, target: pd.Series, predictions: Predictions) -> dict[str, f
             "f1_macro": metrics.f1_score(target, predicted, average="macro"),
         }
         if predictions.proba is not None:
+            assert predictions.classes is not None  # a model with class probabilities has classes_
             values.update(probability_metrics(target, predictions.proba, predictions.classes))
     return {name: rounded(value) for name, value in values.items()}
 

@@ -30,6 +30,7 @@ def classification_plots(predictions: Predictions, target: pd.Series) -> dict[st
     if predictions.proba is None:
         return {"confusion": confusion}
     proba, classes = predictions.proba, predictions.classes
+    assert classes is not None  # a model with class probabilities has classes_
     truth = label_binarize(target, classes=classes)
     if len(classes) == 2:
         truth, proba = truth.ravel(), proba[:, 1]

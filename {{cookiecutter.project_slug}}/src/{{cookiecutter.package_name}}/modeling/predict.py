@@ -23,12 +23,14 @@ class Predictions:
 
 def predict_table(model: "BaseEstimator", features: pd.DataFrame, desc: str = "predict") -> Predictions:
     """Predict every row of `features`, CHUNK_ROWS at a time."""
-    predicted, proba = [], []
+    predicted: list[np.ndarray] = []
+    proba: list[np.ndarray] = []  # a model gives probabilities for every chunk or for none
     for _, chunk in chunks(features, desc):
         labels, probabilities = predict_once(model, chunk)
         predicted.append(labels)
-        proba.append(probabilities)
-    probabilistic = bool(proba) and proba[0] is not None
+        if probabilities is not None:
+            proba.append(probabilities)
+    probabilistic = bool(proba)
     return Predictions(
         predicted=np.concatenate(predicted) if predicted else np.array([]),
         proba=np.concatenate(proba) if probabilistic else None,

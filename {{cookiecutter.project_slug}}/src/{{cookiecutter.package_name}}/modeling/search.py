@@ -20,6 +20,7 @@ def with_search(model: Pipeline, search: dict[str, Any] | None, seed: int) -> Ba
         raise PipelineError(f"train.search.method {method!r} is not one of {', '.join(METHODS)}")
     if method == "none":
         return model
+    assert search is not None  # no search settings means method "none"
     space = search.get("space") or {}
     if not space:
         raise PipelineError("train.search.space is empty: list values for the hyperparameters to search")

@@ -51,7 +51,7 @@ class Manifest(TypedDict):
     features: list[Feature]
     estimator: str
     params: dict[str, Any]  # {"train": ..., "prepare": ...} as in params.yaml
-    metrics: dict[str, float]
+    metrics: dict[str, float | None]  # None: undefined on the test rows (NaN), written as null
     search: dict[str, Any] | None
     data: dict[str, Any]  # {"train_rows": ..., "sha256": ...}
     versions: dict[str, str]  # python and library versions

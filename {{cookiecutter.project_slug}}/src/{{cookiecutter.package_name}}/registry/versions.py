@@ -7,9 +7,10 @@ the repository's refs (tags, HEAD) change, so a server asks git nothing per requ
 import json
 import shutil
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from gto.constants import ACTION, COUNTER, NAME, STAGE, Action
 from gto.tag import parse_name
@@ -81,7 +82,8 @@ def read_history(root: Path) -> History:
     shallow = git("rev-parse", "--is-shallow-repository", root=root, check=False).stdout.strip() == "true"
     log = git("log", "--reverse", f"--format={LOG_FORMAT}", "--", MANIFEST, root=root, check=False).stdout
     records = [record.strip("\n").split(FIELD) for record in log.split(RECORD) if record.strip()]
-    manifests = read_blobs(root, [f"{record[0]}:{MANIFEST}" for record in records])
+    # What train wrote at each commit; JSON is read untyped, so this states the type it carries.
+    manifests = cast("list[Manifest | None]", read_blobs(root, [f"{record[0]}:{MANIFEST}" for record in records]))
     gto_tags = model_tags(root)
     registered = registrations(gto_tags)
     versions: list[Version] = []
@@ -157,7 +159,8 @@ def read_blobs(root: Path, objects: list[str]) -> list[dict[str, Any] | None]:
     result = subprocess.run(
         ["git", "cat-file", "--batch"], cwd=root, input="\n".join(objects).encode() + b"\n", capture_output=True
     )
-    output, position, blobs = result.stdout, 0, []
+    output, position = result.stdout, 0
+    blobs: list[dict[str, Any] | None] = []
     for _ in objects:
         header_end = output.index(b"\n", position)
         header = output[position:header_end].split()
@@ -186,7 +189,7 @@ def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def changed_params(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+def changed_params(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
     """The params whose value differs between two manifests: {key: (before, after)}."""
     old, new = flatten(before.get("params", {})), flatten(after.get("params", {}))
     keys = sorted(old.keys() | new.keys())

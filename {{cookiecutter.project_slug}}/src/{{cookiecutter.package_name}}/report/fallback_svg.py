@@ -16,6 +16,12 @@ class _View:
         self.w, self.h, self.xy = width, NODE_HEIGHT, (0.0, 0.0)
 
 
+def endpoint(value: object) -> str:
+    """The node name at one end of an edge: text in these graphs (pydot's type also allows numbers, subgraphs)."""
+    assert isinstance(value, str), value
+    return value.strip('"')
+
+
 def layout_svg(graph: pydot.Dot) -> str:
     """Layered layout, left to right like `rankdir=LR`, with links and fills kept from the pydot nodes."""
     nodes = {node.get_name().strip('"'): node for node in graph.get_nodes() if node.get_name() not in ("node", "edge")}
@@ -24,7 +30,7 @@ def layout_svg(graph: pydot.Dot) -> str:
         label = nodes[name].get("label").strip('"')
         vertex.view = _View(len(label) * CHAR_WIDTH + 2 * PADDING)
     edges = [
-        Edge(vertices[edge.get_source().strip('"')], vertices[edge.get_destination().strip('"')])
+        Edge(vertices[endpoint(edge.get_source())], vertices[endpoint(edge.get_destination())])
         for edge in graph.get_edges()
     ]
     layout_graph = Graph(list(vertices.values()), edges)
@@ -47,7 +53,7 @@ def layout_svg(graph: pydot.Dot) -> str:
         'orient="auto"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>',
     ]
     for edge in graph.get_edges():
-        source, target = edge.get_source().strip('"'), edge.get_destination().strip('"')
+        source, target = endpoint(edge.get_source()), endpoint(edge.get_destination())
         (x1, y1), (x2, y2) = positions[source], positions[target]
         x1 += vertices[source].view.w / 2
         x2 -= vertices[target].view.w / 2

@@ -26,7 +26,7 @@ SIZE = "{ " + f'width="{THUMB_SIDE}" height="{THUMB_SIDE}"' + " }"  # attr_list'
 
 def image_of(manifest: Manifest | None) -> Feature | None:
     """The manifest's image feature, when there is a model and it reads images."""
-    return image_feature((manifest or {}).get("features", []))
+    return image_feature(manifest.get("features", [])) if manifest else None
 
 
 def size_and_color(feature: Feature) -> str:

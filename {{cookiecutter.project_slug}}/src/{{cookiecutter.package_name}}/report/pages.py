@@ -63,9 +63,10 @@ def build_site(root: Path) -> dict[str, str | bytes]:
         if (rows := read_json(root / PLOTS_DIR / f"{name}.json"))
     }
     files |= plot_images
-    files["metrics.md"] = metrics_page(metrics, plot_images, previous_version(history, manifest))
+    metrics_md = metrics_page(metrics, plot_images, previous_version(history, manifest))
+    files["metrics.md"] = metrics_md
     if image_of(manifest):
-        files["metrics.md"] += "\n## Feature importance\n\n" + NO_IMPORTANCE
+        files["metrics.md"] = metrics_md + "\n## Feature importance\n\n" + NO_IMPORTANCE
         files |= gallery(root, manifest)
     if len(history.versions) > 0:
         labels = [version.label for version in history.versions]
@@ -86,12 +87,15 @@ def model_card(root: Path, manifest: Manifest | None, profile: dict | None, hist
     committed = current is not None and current.manifest.get("sha256") == manifest.get("sha256")
     task, image = manifest["task"], image_of(manifest)
     example = example_image(root) if image else None  # an image model's examples post a file, not a row
-    what = (
-        f"classifies each {'image' if image else 'row'} into one of {len(manifest['classes'])} classes "
-        f"of `{manifest['target']}`: " + ", ".join(f"`{c}`" for c in manifest["classes"])
-        if task == "classification"
-        else f"predicts the number `{manifest['target']}` (regression)"
-    )
+    if task == "classification":
+        classes = manifest["classes"]
+        assert classes is not None  # a classifier's manifest lists its classes
+        what = (
+            f"classifies each {'image' if image else 'row'} into one of {len(classes)} classes "
+            f"of `{manifest['target']}`: " + ", ".join(f"`{c}`" for c in classes)
+        )
+    else:
+        what = f"predicts the number `{manifest['target']}` (regression)"
     inputs = f"{size_and_color(image)} images" if image else f"{len(manifest['features'])} features"
     lines += [
         f"A `{manifest['estimator']}` that {what}, from {inputs}.\n",
@@ -423,7 +427,7 @@ def version_row(version: Version, metric_names: list[str]) -> list[Any]:
 
 def version_diff(old: Version, new: Version) -> str:
     """What changed from one version to the next: hash, metrics and params."""
-    rows = [["sha256", short(old.manifest.get("sha256")), short(new.manifest.get("sha256")), ""]]
+    rows: list[list[Any]] = [["sha256", short(old.manifest.get("sha256")), short(new.manifest.get("sha256")), ""]]
     old_metrics, new_metrics = old.manifest.get("metrics", {}), new.manifest.get("metrics", {})
     for name in sorted(old_metrics.keys() | new_metrics.keys()):
         before, after = old_metrics.get(name), new_metrics.get(name)

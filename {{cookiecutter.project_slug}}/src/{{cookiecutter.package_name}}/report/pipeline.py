@@ -131,7 +131,7 @@ def render_svg(graph: pydot.Dot) -> str:
     """The diagram as inline SVG: Graphviz's `dot` when installed, a pure-Python layout otherwise."""
     global _warned_no_dot
     if shutil.which("dot"):
-        svg = graph.create_svg().decode()
+        svg = graph.create_svg().decode()  # type: ignore[attr-defined]  # pydot adds create_<format> at runtime
         return svg[svg.index("<svg") :]
     if not _warned_no_dot:
         log.info(

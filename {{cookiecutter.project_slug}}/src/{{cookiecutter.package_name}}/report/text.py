@@ -38,6 +38,7 @@ def text_section(root: Path, manifest: Manifest) -> list[str]:
     except (ModelIntegrityError, OSError):
         return lines  # the model card says elsewhere that the model is missing or stale
     if hasattr(model[-1], "coef_"):
+        assert manifest["classes"] is not None  # a classifier's manifest lists its classes
         lines += ["### Terms that weigh most for each class\n", top_terms(model, manifest["classes"])]
     features, labels = split_xy(pd.read_parquet(root / TEST_PATH), manifest["target"])
     lines += ["### Misclassified test examples\n", misclassified(model, features, labels, columns)]

@@ -8,6 +8,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.http import HttpRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
+from ninja.openapi.schema import OpenAPISchema
 from pydantic import ValidationError
 
 from ..data.images import ImageError, load_image, spec_of
@@ -46,7 +47,7 @@ STATUSES = {400: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: Err
 class ModelAPI(NinjaAPI):
     """NinjaAPI whose OpenAPI document shows the request fields of the model being served."""
 
-    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> OpenAPISchema:
         schema = super().get_openapi_schema(*args, **kwargs)
         try:
             body = store.get().request_model.model_json_schema(ref_template="#/components/schemas/{model}")

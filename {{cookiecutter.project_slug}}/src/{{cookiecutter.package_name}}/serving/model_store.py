@@ -6,14 +6,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
-from pydantic import BaseModel
 
 from ..errors import ModelIntegrityError
 from ..registry.artifacts import manifest_path
 from . import conf
 from .release import release_of
 from .runtime import Runtime, load_runtime
-from .schemas import request_model
+from .schemas import PredictRequest, request_model
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +26,7 @@ class Served:
     """A verified model in its runtime, with the request schema built from its manifest."""
 
     loaded: Runtime
-    request_model: type[BaseModel]
+    request_model: type[PredictRequest]
 
 
 class ModelStore:

@@ -136,7 +136,8 @@ def onnx_runner(path: Path) -> OnnxRunner:
     portable = load_portable(path)
     check = portable.manifest["onnx"]
     outputs = check["outputs"] or {"label": "label", "probabilities": None}
-    classifier = portable.manifest["task"] == "classification" and outputs["probabilities"] is not None
+    probabilities = outputs["probabilities"] if portable.manifest["task"] == "classification" else None
+    classifier = probabilities is not None
     return OnnxRunner(
         name="onnx",
         manifest=portable.manifest,
@@ -144,7 +145,7 @@ def onnx_runner(path: Path) -> OnnxRunner:
         sha256=portable.sha256,
         content=portable.content,
         inputs=check["inputs"],
-        outputs=[outputs["probabilities"] if classifier else outputs["label"]],
+        outputs=[outputs["label"] if probabilities is None else probabilities],
         classes=np.asarray(portable.manifest["classes"], dtype=object) if classifier else None,
     )
 

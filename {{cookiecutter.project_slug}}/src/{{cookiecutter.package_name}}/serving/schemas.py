@@ -51,6 +51,14 @@ class HealthResponse(BaseModel):
     reason: str | None = None
 
 
+class PredictRequest(BaseModel):
+    """The shape every request model shares: request_model() types the instances by the manifest's features."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    instances: list[dict[str, Any]]
+
+
 class ErrorResponse(BaseModel):
     """A 4xx/5xx answer: what went wrong and, for a bad body, each bad field."""
 
@@ -67,7 +75,7 @@ def bounded(kind: Any, feature: Feature, max_text_chars: int) -> Any:
     return Annotated[kind, Field(ge=feature.get("minimum"), le=feature.get("maximum"))]
 
 
-def request_model(features: list[Feature], max_rows: int, max_text_chars: int) -> type[BaseModel]:
+def request_model(features: list[Feature], max_rows: int, max_text_chars: int) -> type[PredictRequest]:
     """The model of {"instances": [...]}, each instance a TypedDict with the features' real names as keys.
 
     Strict types (no "1" for 1), no NaN or infinity, numbers within the bounds that keep the model
@@ -83,10 +91,11 @@ def request_model(features: list[Feature], max_rows: int, max_text_chars: int) -
         # may be null or left out: missing, as in training
         fields[feature["name"]] = NotRequired[kind | None] if feature.get("nullable") else kind
     config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
-    instance = with_config(config)(TypedDict("Instance", fields))  # the functional form: any feature name is a key
+    # The functional form, so that any feature name is a key; mypy types only a literal dict of fields.
+    instance = with_config(config)(TypedDict("Instance", fields))  # type: ignore[operator]
     return create_model(
         "PredictRequest",
-        __config__=ConfigDict(extra="forbid"),
+        __base__=PredictRequest,
         instances=(list[instance], Field(min_length=1, max_length=max_rows)),  # type: ignore[valid-type]
     )
 

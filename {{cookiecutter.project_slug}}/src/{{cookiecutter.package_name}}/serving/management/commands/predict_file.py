@@ -93,6 +93,7 @@ class Command(BaseCommand):
         scored = frame.assign(prediction=predictions)
         if probabilities:
             classes = served.loaded.manifest["classes"]
+            assert classes is not None  # only a classifier answers with probabilities
             scored = scored.join(pd.DataFrame(probabilities, columns=[f"probability_{c}" for c in classes]))
         self.write(scored, options["output"], csv, served.loaded)
 
@@ -117,6 +118,7 @@ def score_images(loaded: Runtime, folder: Path) -> pd.DataFrame:
         result = predict_images(loaded, [load_image(path, spec, path.as_posix()) for path in batch])
         rows = pd.DataFrame({"file": [path.as_posix() for path in batch], "prediction": result["predictions"]})
         if "probabilities" in result:
+            assert loaded.manifest["classes"] is not None  # only a classifier answers with probabilities
             classes = [f"probability_{c}" for c in loaded.manifest["classes"]]
             rows = rows.join(pd.DataFrame(result["probabilities"], columns=classes))
         scored.append(rows)
