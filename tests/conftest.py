@@ -18,6 +18,22 @@ TEMPLATE = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Let `--dist loadgroup` see the xdist_group marks with this environment's pytest (9.2).
+
+    pytest-xdist (3.8) puts a test's group into its node id by setting `item._nodeid`, but this pytest reads
+    the node id from `item._id`: the group was lost and every test was scheduled alone, so a module's fixtures
+    were built again on each worker and after each interleaved test. Carry the grouped id over (a no-op
+    where xdist's own renaming works, and without xdist).
+    """
+    for item in items:
+        grouped = getattr(item, "_nodeid", None)
+        node_id = getattr(item, "_id", None)
+        if isinstance(grouped, str) and node_id is not None and str(node_id) != grouped:
+            item._id = type(node_id).parse(grouped)
+
+
 def require(tool: str | None, missing: str) -> str:
     """The tool's path; without it, skip the test, or fail it under CI, which must install every tool."""
     if tool:
@@ -123,3 +139,14 @@ def bake(cookies: Any) -> Callable[..., Project]:
 def bake_shared(cookies_session: Any) -> Callable[..., Project]:
     """Bake a project shared by the tests of a session (for tests that only read it)."""
     return baker(cookies_session)
+
+
+@pytest.fixture(scope="session")
+def digits_demo(bake_shared: Callable[..., Project]) -> tuple[Project, str]:
+    """The digits demo (with Django, which its report mentions) after its first `dvc repro`, and what that printed.
+
+    Shared by tests/test_images.py and tests/test_image_report.py (one xdist group, so one worker trains it once):
+    read it, never change it (the report tests build its site).
+    """
+    project = bake_shared(project_name="Digits", dataset="digits", use_django="yes")
+    return project, project.dvc("repro").stdout

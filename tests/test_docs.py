@@ -15,7 +15,7 @@ from bs4 import BeautifulSoup
 
 from conftest import BIN, TEMPLATE
 from console import mismatch, parse, run
-from runner import RUNNER_PATH, bare_python
+from runner import NO_PIP_COMPILE, RUNNER_PATH, bare_python
 
 pytestmark = pytest.mark.xdist_group("docs")  # one worker: its module fixture builds the docs site once
 
@@ -201,10 +201,12 @@ def test_the_replay_file_bakes_the_same_project_again(tmp_path: Path) -> None:
 def test_the_tutorial_runs_as_written(tmp_path: Path) -> None:
     steps = parse((TEMPLATE / "docs" / "tutorial.md").read_text())
     assert len(steps) > 20
-    # A plain shell, as a reader has: a Python with nothing installed first on PATH, no venv activated.
-    shell = {"PATH": f"{bare_python(tmp_path / 'python')}{os.pathsep}{RUNNER_PATH}"}
+    # A plain shell, as a reader has: a Python with nothing installed first on PATH, no venv activated, and
+    # Python free to cache the bytecode of what it imports (pip does not compile at install: see NO_PIP_COMPILE).
+    shell = {"PATH": f"{bare_python(tmp_path / 'python')}{os.pathsep}{RUNNER_PATH}", **NO_PIP_COMPILE}
+    reader = {k: v for k, v in env().items() if k != "PYTHONDONTWRITEBYTECODE"} | shell
     try:
-        run(steps, tmp_path, env() | shell | {"TEMPLATE": str(TEMPLATE), "LC_ALL": "C.UTF-8"})  # `ls` sorts as shown
+        run(steps, tmp_path, reader | {"TEMPLATE": str(TEMPLATE), "LC_ALL": "C.UTF-8"})  # `ls` sorts as shown
     finally:
         subprocess.run(["bash", "-c", 'kill "$(cat churn-model/gunicorn.pid)" 2>/dev/null'], cwd=tmp_path)
     wrong = [(step.command, missing, step.output) for step in steps if (missing := mismatch(step)) is not None]

@@ -36,12 +36,18 @@ def sh(*command: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedPro
     return result
 
 
-@pytest.fixture
-def host(trained: Project, tmp_path: Path) -> tuple[Path, dict[str, str]]:
-    """A fresh `django-admin startproject hostsite` with the baked package pip-installed into a folder of its own."""
-    packages = tmp_path / "packages"
+@pytest.fixture(scope="module")
+def packages(trained: Project, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The baked package pip-installed into a folder of its own, once for the module (the sites only import it)."""
+    packages = tmp_path_factory.mktemp("packages")
     sh(str(BIN / "python"), "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(packages), ".",
        cwd=trained.path, env=trained.env())  # fmt: skip
+    return packages
+
+
+@pytest.fixture
+def host(trained: Project, packages: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A fresh `django-admin startproject hostsite` with the baked package pip-installed into a folder of its own."""
     env = {**trained.env(), "PYTHONPATH": str(packages)}  # the installed package, not the checkout's src/
     env.pop("DJANGO_SETTINGS_MODULE", None)
     site = tmp_path / "host"

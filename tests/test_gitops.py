@@ -14,6 +14,8 @@ import pytest
 
 from conftest import BIN, TEMPLATE, Project
 
+pytestmark = pytest.mark.xdist_group("gitops")  # one worker: its module fixture trains and pushes a project once
+
 WAIT = "n=$((n+1)); [ $n -lt 1200 ] || exit 1; sleep 0.1"  # a pre-push hook's wait: 0.1 s steps, 120 s at most
 BOT = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
 
@@ -57,7 +59,7 @@ def gto_show(repo: Path) -> list[tuple[str, list[str]]]:
 
 @pytest.fixture(scope="module")
 def trained_loop(bake_shared: Callable[..., Project], tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, Path]:
-    """A trained project pushed to a bare origin, built once per module (and worker)."""
+    """A trained project pushed to a bare origin, built once for the module."""
     project = bake_shared(project_name="Loop", use_django="no")
     project.dvc("repro")
     project.commit_all("First model")

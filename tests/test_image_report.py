@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,14 +25,15 @@ features, labels = split_xy(read_parquet(TEST_PATH), loaded.manifest["target"])
 predicted = loaded.model.predict(features)
 json.dump({{file: [str(p), str(t)] for file, p, t in zip(features.index, predicted, labels)}}, sys.stdout)
 """
+pytestmark = pytest.mark.xdist_group("images")  # with tests/test_images.py: one worker trains their digits project
+
 WRONG_OUTLINE = (229, 57, 53)  # the red border of a misclassified thumbnail (docs/stylesheets/extra.css)
 
 
 @pytest.fixture(scope="module")
-def digits(bake_shared: Callable[..., Project]) -> Project:
+def digits(digits_demo: tuple[Project, str]) -> Project:
     """The digits demo, trained, with its site built."""
-    project = bake_shared(dataset="digits", use_django="yes", project_name="Site digits")
-    project.dvc("repro")
+    project, _ = digits_demo
     build(project)
     return project
 
@@ -52,7 +52,6 @@ def figures(soup: BeautifulSoup) -> list[tuple[str, str, str]]:
     ]
 
 
-@pytest.mark.xdist_group("report-digits")
 def test_the_gallery_shows_test_images_misclassified_first_with_their_labels(digits: Project) -> None:
     soup = page(digits, "gallery")
     shown = figures(soup)
@@ -71,7 +70,6 @@ def test_the_gallery_shows_test_images_misclassified_first_with_their_labels(dig
     assert "Gallery" in nav
 
 
-@pytest.mark.xdist_group("report-digits")
 def test_the_model_card_and_data_page_describe_the_images(digits: Project) -> None:
     card = page(digits, "index").get_text()
     assert "from 8x8 gray images" in card
@@ -87,7 +85,6 @@ def test_the_model_card_and_data_page_describe_the_images(digits: Project) -> No
     assert not (digits.path / "site" / "assets" / "plots" / "feature_importance.svg").exists()
 
 
-@pytest.mark.xdist_group("report-digits")
 def test_the_gallery_renders_in_headless_chromium(digits: Project, tmp_path: Path) -> None:
     chromium = require(CHROMIUM, "no Chromium or Chrome is installed (apt install chromium)")
     screenshot = tmp_path / "gallery.png"

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
+from test_onnx import checked
 
 from conftest import Project
 
@@ -22,13 +23,13 @@ pytestmark = pytest.mark.xdist_group("images")  # one worker: its module fixture
 
 SAMPLE = Path("data/raw/images")  # the images sample: circle/, square/, triangle/, 16 JPEG and PNG files each
 SAMPLE_FILES = 48
+TRAINED: dict[str, str] = {}  # what the first `dvc repro` of each module project printed, by data set
 
 
 @pytest.fixture(scope="module")
-def digits(bake_shared: Callable[..., Project]) -> Project:
-    """The digits demo, trained once: read it, never change it."""
-    project = bake_shared(project_name="Digits", dataset="digits", use_django="no")
-    project.dvc("repro")
+def digits(digits_demo: tuple[Project, str]) -> Project:
+    """The digits demo, trained once (shared with tests/test_image_report.py): read it, never change it."""
+    project, TRAINED["digits"] = digits_demo
     return project
 
 
@@ -36,7 +37,7 @@ def digits(bake_shared: Callable[..., Project]) -> Project:
 def shapes(bake_shared: Callable[..., Project]) -> Project:
     """The images sample, trained once: tests that change it work on a copy."""
     project = bake_shared(project_name="Shapes", dataset="images", use_django="no")
-    project.dvc("repro")
+    TRAINED["images"] = project.dvc("repro").stdout
     return project
 
 
@@ -100,6 +101,14 @@ def test_the_digits_demo_trains_an_svm_on_64_gray_pixels(digits: Project) -> Non
     rows = prepared(digits)
     assert len(rows) == 1797 and rows.index.name == "file"
     assert rows.filter(like="pixel_").shape[1] == 64
+
+
+@pytest.mark.parametrize("dataset", ["digits", "images"])
+def test_each_dataset_option_is_checked_by_train(request: pytest.FixtureRequest, dataset: str) -> None:
+    """Train's ONNX check on the image data sets, on the projects trained above (tests/test_onnx.py: the others)."""
+    project = request.getfixturevalue({"digits": "digits", "images": "shapes"}[dataset])
+    checked(project, TRAINED[dataset])
+    assert project.dvc("status").stdout.strip().endswith("up to date.")
 
 
 def test_the_images_sample_reads_jpeg_and_png_as_rgb_pixels(shapes: Project) -> None:

@@ -1,6 +1,7 @@
 """Train's portable model: each dataset and model option checked against its ONNX copy, or a clean fallback.
 
-breast_cancer, wine and diabetes are checked by tests/test_pipeline.py, which trains them already.
+breast_cancer, wine and diabetes are checked by tests/test_pipeline.py, digits and images by tests/test_images.py,
+docstrings by tests/test_text.py: they train those projects already.
 """
 
 from __future__ import annotations
@@ -117,10 +118,3 @@ def test_own_features_fall_back_to_the_pickle_and_a_stale_copy_goes(customers: P
         assert reason == "your own features (features/custom.py) are Python functions that ONNX cannot express"
     finally:
         custom.write_text(original)
-
-
-@pytest.mark.parametrize("dataset", ["docstrings", "digits", "images"])  # csv: the customers above
-def test_each_dataset_option_is_checked_by_train(bake: Callable[..., Project], dataset: str) -> None:
-    project = bake(dataset=dataset, use_django="no")
-    checked(project, project.dvc("repro").stdout)
-    assert project.dvc("status").stdout.strip().endswith("up to date.")

@@ -32,10 +32,13 @@ def repro(project: Project, *args: str) -> list[str]:
     [("breast_cancer", "accuracy", 0.9), ("wine", "accuracy", 0.9), ("diabetes", "r2", 0.3)],
 )
 def test_repro_writes_a_good_model_its_manifest_and_metrics(
-    bake: Callable[..., Project], dataset: str, metric: str, floor: float
+    request: pytest.FixtureRequest, bake: Callable[..., Project], dataset: str, metric: str, floor: float
 ) -> None:
-    project = bake(dataset=dataset)
-    assert repro(project) == ["prepare", "train", "evaluate"]
+    if dataset in TRAINED:  # a module fixture's project, whose first repro ran every stage
+        project = request.getfixturevalue(TRAINED[dataset])
+    else:
+        project = bake(dataset=dataset)
+        assert repro(project) == ["prepare", "train", "evaluate"]
     manifest, metrics = project.json("models/model.json"), project.json("metrics/metrics.json")
     assert metrics[metric] >= floor
     assert manifest["metrics"] == metrics
@@ -68,6 +71,17 @@ def trained_default(bake_shared: Callable[..., Project]) -> Project:
     return project
 
 
+@pytest.fixture(scope="module")
+def trained_wine(bake_shared: Callable[..., Project]) -> Project:
+    """A wine project after its first `dvc repro`; tests change copies of it."""
+    project = bake_shared(dataset="wine", project_name="Trained Wine")
+    assert repro(project) == ["prepare", "train", "evaluate"]
+    return project
+
+
+TRAINED = {"breast_cancer": "trained_default", "wine": "trained_wine"}  # data sets a module fixture has trained
+
+
 def test_repro_force_twice_gives_the_same_model_and_metrics(trained_default: Project, tmp_path: Path) -> None:
     project = trained_default.copy(tmp_path / "project")
     first = digests(project)
@@ -88,6 +102,16 @@ def test_a_train_param_change_reruns_train_and_evaluate_only(trained_default: Pr
     assert project.json("models/model.json")["sha256"] != before
     assert project.json("models/model.json")["params"]["train"]["hyperparams"]["random_forest"]["n_estimators"] == 20
     assert repro(project) == []
+
+
+def test_a_trained_default_model_is_under_the_large_file_limit(trained_default: Project) -> None:
+    """The pre-commit hook must let the model a fresh project trains be committed (model_storage=git)."""
+    project = trained_default
+    config = yaml.safe_load((project.path / ".pre-commit-config.yaml").read_text())
+    hook = next(hook for repo in config["repos"] for hook in repo["hooks"] if hook["id"] == "check-added-large-files")
+    max_kb = int(hook["args"][0].split("=")[1])
+    size = (project.path / "models" / "model.joblib").stat().st_size
+    assert 100_000 < size < max_kb * 1024  # a real forest, and one the hook lets through
 
 
 def test_the_committed_model_is_in_git(trained_default: Project, tmp_path: Path) -> None:
@@ -174,9 +198,8 @@ def test_bytecode_is_no_change_and_a_new_module_reruns_only_the_stages_of_its_fo
     assert project.ran_stages(project.run(dvc, "repro", env=env).stdout) == ["train", "evaluate"]
 
 
-def test_a_data_file_that_prepare_does_not_depend_on_is_refused(bake: Callable[..., Project]) -> None:
-    project = bake(dataset="wine")
-    repro(project)
+def test_a_data_file_that_prepare_does_not_depend_on_is_refused(trained_wine: Project, tmp_path: Path) -> None:
+    project = trained_wine.copy(tmp_path / "project")
     before = digests(project)
     (project.path / "data" / "raw").mkdir()
     churn_frame(600, seed=3, missing=0.0).to_csv(project.path / "data" / "raw" / "own.csv", index=False)

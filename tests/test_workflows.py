@@ -17,6 +17,10 @@ import pytest
 from conftest import TEMPLATE, Project
 from runner import GitHubAPI, Runner, bare_python
 
+# A group of its own, so xdist starts the suite's longest test before the short tests that are not in a
+# group (units go out largest first), not last, when the other worker would have nothing left to do.
+pytestmark = pytest.mark.xdist_group("workflows")
+
 PYTHON_VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
 WORKFLOWS = Path(".github") / "workflows"
 

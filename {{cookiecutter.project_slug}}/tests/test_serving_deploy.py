@@ -100,18 +100,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def server_log(tmp_path: Path) -> Path:
+@pytest.fixture(scope="module")
+def deploy_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A scratch folder for the gunicorn fixture's server: its log, database and static files."""
+    return tmp_path_factory.mktemp("deploy")
+
+
+@pytest.fixture(scope="module")
+def server_log(deploy_folder: Path) -> Path:
     """Where the gunicorn fixture's server writes its output."""
-    return tmp_path / "server.log"
+    return deploy_folder / "server.log"
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def database_url(deploy_folder: Path) -> Iterator[str]:
     """A new database for the server: on the PostgreSQL that TEST_DATABASE_URL names (CI), else SQLite."""
     server = os.environ.get("TEST_DATABASE_URL")
     if not server:
-        yield f"sqlite:///{tmp_path / 'db.sqlite3'}"
+        yield f"sqlite:///{deploy_folder / 'db.sqlite3'}"
         return
     import psycopg
 
@@ -125,15 +131,18 @@ def database_url(tmp_path: Path) -> Iterator[str]:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def gunicorn(table_trained: Path, tmp_path: Path, server_log: Path, database_url: str) -> Iterator[str]:
-    """The documented production start (start.sh) on a fresh database and a loopback port; its base URL."""
+@pytest.fixture(scope="module")
+def gunicorn(table_trained: Path, deploy_folder: Path, server_log: Path, database_url: str) -> Iterator[str]:
+    """The documented production start (start.sh) on a fresh database and a loopback port; its base URL.
+
+    Started once for the module: its tests only send requests (start.sh costs seconds: migrate, collectstatic).
+    """
     port = free_port()
     env = production_env(
         DJANGO_SECURE_SSL_REDIRECT="off",  # plain HTTP on loopback
         SERVING_MODEL_PATH=str(table_trained / "models" / "model.joblib"),
         DATABASE_URL=database_url,
-        DJANGO_STATIC_ROOT=str(tmp_path / "staticfiles"),
+        DJANGO_STATIC_ROOT=str(deploy_folder / "staticfiles"),
         GUNICORN_BIND=f"127.0.0.1:{port}",
         WEB_CONCURRENCY="2",
         BIN=str(Path(sys.executable).parent),
