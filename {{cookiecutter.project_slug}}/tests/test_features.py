@@ -8,6 +8,7 @@ from {{ cookiecutter.package_name }}.data.schema import feature_schema
 from {{ cookiecutter.package_name }}.features import custom
 from {{ cookiecutter.package_name }}.features.native import encode_matrix, fitting_rows, observed_categories
 from {{ cookiecutter.package_name }}.features.preprocessor import build_preprocessor
+from {{ cookiecutter.package_name }}.modeling.export import export_onnx
 from {{ cookiecutter.package_name }}.progress import progress
 from {{ cookiecutter.package_name }}.train import build_pipeline
 
@@ -23,6 +24,19 @@ LABELS = pd.Series(["no", "yes"] * 20)
 def test_the_default_encoder_outputs_float32() -> None:
     encoded = build_preprocessor(feature_schema(FRAME)).fit_transform(FRAME)
     assert encoded.dtype == np.float32 and encoded.shape == (40, 1 + 2)  # amount + one-hot basic/pro
+
+
+def test_the_onnx_input_of_all_numbers_gives_way_to_a_feature_of_its_name() -> None:
+    frame = FRAME.rename(columns={"plan": "numbers"})  # a category called "numbers"
+    schema = feature_schema(frame)
+    train = {"model": "random_forest", "seed": 0, "hyperparams": {"random_forest": {"n_estimators": 5}}}
+    pipeline = build_pipeline(train, "classification", schema).fit(frame, LABELS)
+    _, report = export_onnx(pipeline, schema, frame)
+    assert report["status"] == "passed", report["reason"]
+    assert [(entry["name"], entry["features"]) for entry in report["inputs"]] == [
+        ("numbers_", ["amount"]),
+        ("numbers", ["numbers"]),
+    ]
 
 
 def test_histogram_boosting_takes_categories_natively_and_unseen_ones_as_missing() -> None:
