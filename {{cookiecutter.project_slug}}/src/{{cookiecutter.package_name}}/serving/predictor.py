@@ -26,7 +26,8 @@ def model_info(manifest: Manifest) -> dict[str, str]:
 
 def predict_images(loaded: Runtime, images: list[np.ndarray]) -> dict[str, Any]:
     """The answer for images read by data.images.load_image(), in their order: as predict_rows answers."""
-    return predict_rows(loaded, [{loaded.names[0]: image} for image in images])
+    name = loaded.manifest["features"][0]["name"]  # an image model's one feature
+    return predict_rows(loaded, [{name: image} for image in images])
 
 
 def predict_rows(loaded: Runtime, rows: list[Row]) -> dict[str, Any]:

@@ -36,10 +36,6 @@ class Runtime:
     manifest: Manifest
     file: str
     sha256: str
-    names: list[str] = field(init=False)  # the features' names, in the manifest's order
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "names", [feature["name"] for feature in self.manifest["features"]])
 
     def predict(self, rows: list[Row]) -> tuple[np.ndarray, np.ndarray | None]:
         """The predictions and, for a classifier, the class probabilities of validated rows."""
@@ -137,7 +133,6 @@ def onnx_runner(path: Path) -> OnnxRunner:
     check = portable.manifest["onnx"]
     outputs = check["outputs"] or {"label": "label", "probabilities": None}
     probabilities = outputs["probabilities"] if portable.manifest["task"] == "classification" else None
-    classifier = probabilities is not None
     return OnnxRunner(
         name="onnx",
         manifest=portable.manifest,
@@ -146,7 +141,7 @@ def onnx_runner(path: Path) -> OnnxRunner:
         content=portable.content,
         inputs=check["inputs"],
         outputs=[outputs["label"] if probabilities is None else probabilities],
-        classes=np.asarray(portable.manifest["classes"], dtype=object) if classifier else None,
+        classes=None if probabilities is None else np.asarray(portable.manifest["classes"], dtype=object),
     )
 
 
