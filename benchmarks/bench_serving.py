@@ -8,9 +8,12 @@
 - mlflow: `mlflow models serve` on the same model, when mlflow is installed in the Python named by
   MLFLOW_PYTHON (skipped otherwise).
 
-Measurements alternate between the servers round by round. Latency: sequential requests from
-Python (p50, p99) of one row, of 100 rows, and of `GET /api/health` (the Django round trip with no
-model work). Throughput: wrk at 4 and 16 connections (Debian's `wrk`), one-row and 100-row bodies.
+Measurements alternate between the servers round by round. Latency, back to back: sequential
+requests from Python (p50, p99), each kind in a block of its own: one row, 100 rows, and
+`GET /api/health` (the Django round trip with no model work).
+Latency, light load: the same requests with the kinds alternating and a pause of PACE_S before
+each, so that every request meets an idle server, as an API called now and then does.
+Throughput: wrk at 4 and 16 connections (Debian's `wrk`), one-row and 100-row bodies.
 Memory: RSS of each worker. Beside them: predict_proba in this process.
 Run with `make bench`; writes results/serving.{json,md} and quotes the table in README.md.
 """
@@ -42,6 +45,7 @@ HERE = Path(__file__).resolve().parent / "serving"
 LATENCY_REQUESTS = 300
 WRK_SECONDS = 8
 ROUNDS = 3
+PACE_S = 0.002  # light load: the server idles this long before each request
 
 
 def free_port() -> int:
@@ -98,6 +102,16 @@ def latency_ms(request: Callable[[], bytes]) -> tuple[float, float]:
     """p50 and p99 in ms of sequential requests."""
     times = sorted(timed(request) * 1000 for _ in range(LATENCY_REQUESTS))
     return statistics.median(times), times[int(len(times) * 0.99) - 1]
+
+
+def paced_ms(requests: dict[str, Callable[[], bytes]]) -> dict[str, float]:
+    """p50 in ms of each kind of request, the kinds alternating, each after a pause of PACE_S."""
+    times: dict[str, list[float]] = {name: [] for name in requests}
+    for _ in range(LATENCY_REQUESTS):
+        for name, request in requests.items():
+            time.sleep(PACE_S)
+            times[name].append(timed(request) * 1000)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def wrk_rps(port: int, path: str, body_file: Path, connections: int) -> float:
@@ -201,8 +215,14 @@ def main() -> None:
                     "rows_per_s_100": 100 * wrk_rps(spec["port"], spec["path"], spec["bodies"][100], 4),
                     "rss_mb_per_worker": worker_rss_mb(process),
                 }
+                paced = {
+                    "paced_p50_ms": lambda spec=spec, probe=probe: post(spec["port"], *probe),
+                    "paced_p50_100_rows_ms": lambda spec=spec, body=rows_100: post(spec["port"], *body),
+                }
                 if "health" in spec:
                     figures["p50_health_ms"] = latency_ms(lambda spec=spec: get(spec["port"], spec["health"]))[0]
+                    paced["paced_p50_health_ms"] = lambda spec=spec: get(spec["port"], spec["health"])
+                figures |= paced_ms(paced)
             for key, value in figures.items():
                 samples[name].setdefault(key, []).append(value)
     shutil.rmtree(scratch, ignore_errors=True)
@@ -213,11 +233,14 @@ def main() -> None:
         "one_row_vs_health": round(onnx["p50_ms"] / onnx["p50_health_ms"], 2),
         "100_rows_vs_health": round(onnx["p50_100_rows_ms"] / onnx["p50_health_ms"], 2),
         "one_row_pickle_vs_health": round(pickle["p50_ms"] / pickle["p50_health_ms"], 2),
+        "light_load_one_row_vs_health": round(onnx["paced_p50_ms"] / onnx["paced_p50_health_ms"], 2),
+        "light_load_100_rows_vs_health": round(onnx["paced_p50_100_rows_ms"] / onnx["paced_p50_health_ms"], 2),
         "p50_vs_floor": round(onnx["p50_ms"] / floor["p50_ms"], 2),
     }
     if "mlflow" in result:
         ratios["rps_c4_vs_mlflow"] = round(onnx["rps_c4"] / result["mlflow"]["rps_c4"], 2)
-    goals = {"one_row_vs_health": "<= 1.5", "100_rows_vs_health": "<= 3", "rps_c4_vs_mlflow": ">= 10"}
+    goals = {"one_row_vs_health": "<= 1.5", "100_rows_vs_health": "<= 3", "rps_c4_vs_mlflow": ">= 10",
+             "light_load_one_row_vs_health": "<= 1.5", "light_load_100_rows_vs_health": "<= 3"}  # fmt: skip
     figures_out = {
         "machine": MACHINE,
         "servers": result,
@@ -245,9 +268,21 @@ def main() -> None:
         f"| in process (predict_proba) | {in_process[1]:.2f} | | {in_process[100]:.2f} | | | | "
         f"{100_000 / in_process[100]:.0f} | |",
         "",
-        f"Django serving ONNX: one-row p50 {ratios['one_row_vs_health']}x the health round trip (goal <= 1.5x; "
-        f"the pickle: {ratios['one_row_pickle_vs_health']}x), 100-row p50 {ratios['100_rows_vs_health']}x "
-        f"(goal <= 3x), one-row p50 {ratios['p50_vs_floor']}x the floor's"
+        f"Light load (a pause of {PACE_S * 1000:g} ms before each request, the kinds alternating):",
+        "",
+        "| server | p50 1 row (ms) | p50 100 rows (ms) | p50 health (ms) |",
+        "|---|---|---|---|",
+        *(
+            f"| {name} | {values['paced_p50_ms']} | {values['paced_p50_100_rows_ms']} | "
+            f"{values.get('paced_p50_health_ms', '')} |"
+            for name, values in result.items()
+        ),
+        "",
+        f"Django serving ONNX, back to back: one-row p50 {ratios['one_row_vs_health']}x the health round trip "
+        f"(goal <= 1.5x; the pickle: {ratios['one_row_pickle_vs_health']}x), 100-row p50 "
+        f"{ratios['100_rows_vs_health']}x (goal <= 3x), one-row p50 {ratios['p50_vs_floor']}x the floor's. "
+        f"Under light load: one row {ratios['light_load_one_row_vs_health']}x, 100 rows "
+        f"{ratios['light_load_100_rows_vs_health']}x"
         + (f"; requests/s at c=4 {ratios['rps_c4_vs_mlflow']}x MLflow's (goal >= 10x)." if "mlflow" in result else "."),
     ]
     write_figures("serving", figures_out, "\n".join(lines))
