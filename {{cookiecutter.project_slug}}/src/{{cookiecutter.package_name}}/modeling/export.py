@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator
 from ..data.schema import Feature, image_feature
 from ..registry.manifest import OnnxCheck, OnnxInput, OnnxOutputs
 from .conversion import NotConvertible, convert, graph_inputs, one_line, opset_of
-from .portable import Row, onnx_feed
+from .portable import Row, feed_plan, onnx_feed
 from .predict import predict_once
 
 # The largest class-probability difference the check accepts. Measured on every dataset option and model
@@ -78,7 +78,7 @@ def check(
     outputs = [item.name for item in runtime.get_outputs()]
     expected, probabilities = predict_once(model, rows)
     try:
-        answers = runtime.run(None, onnx_feed(inputs, schema, feature_rows(rows, schema)))
+        answers = runtime.run(None, onnx_feed(feed_plan(inputs, schema), feature_rows(rows, schema)))
     except Exception as exc:  # onnxruntime's errors have no common base class
         raise NotConvertible(f"onnxruntime cannot run it: {one_line(exc)}") from None
     if probabilities is not None:

@@ -2,9 +2,9 @@
 
 The ONNX graph takes every number feature in one float input (one array, however many numbers:
 onnxruntime's cost grows with its inputs), one input per other feature, and one for an image's
-pixels. `onnx_feed` builds them straight from validated rows, as serving has them: no DataFrame.
-A date enters the graph as its parts (year, month, ...), computed here by the same function the
-scikit-learn pipeline uses.
+pixels. `onnx_feed` builds them straight from validated rows, as serving has them: no DataFrame,
+and nothing that `feed_plan` settles once per model. A date enters the graph as its parts (year,
+month, ...), computed here by the same function the scikit-learn pipeline uses.
 """
 
 from collections.abc import Sequence
@@ -55,15 +55,22 @@ def pixels(values: list[Any], feature: Feature) -> np.ndarray:
     return np.asarray(values, dtype=np.float32).reshape(-1, int(feature["pixels"]))
 
 
-def onnx_feed(inputs: list[OnnxInput], features: list[Feature], rows: list[Row]) -> dict[str, np.ndarray]:
-    """The session's input arrays, by ONNX input name, from validated rows."""
+FeedPlan = list[tuple[OnnxInput, Feature]]  # each graph input, and the feature it reads (the first, for numbers)
+
+
+def feed_plan(inputs: list[OnnxInput], features: list[Feature]) -> FeedPlan:
+    """Each ONNX input with its feature, worked out once per model rather than on every request."""
     by_name = {feature["name"]: feature for feature in features}
+    return [(entry, by_name[entry["features"][0]]) for entry in inputs]
+
+
+def onnx_feed(plan: FeedPlan, rows: list[Row]) -> dict[str, np.ndarray]:
+    """The session's input arrays, by ONNX input name, from validated rows."""
     feed = {}
-    for entry in inputs:
+    for entry, feature in plan:
         if entry["kind"] == "numbers":
             feed[entry["name"]] = numbers(rows, entry["features"])
             continue
-        feature = by_name[entry["features"][0]]
         values = [row.get(feature["name"]) for row in rows]
         if entry["kind"] == "date":
             feed[entry["name"]] = date_part_values(values, feature.get("parts", ()))

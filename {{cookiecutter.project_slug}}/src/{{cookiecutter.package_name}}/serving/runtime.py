@@ -18,7 +18,7 @@ import pandas as pd
 from ..data.images import pixel_columns
 from ..data.schema import image_feature
 from ..errors import ModelIntegrityError
-from ..modeling.portable import Row, onnx_feed
+from ..modeling.portable import FeedPlan, Row, feed_plan, onnx_feed
 from ..modeling.predict import predict_once
 from ..registry.artifacts import load_model, load_portable, onnx_session, onnx_unavailable, read_manifest
 from ..registry.manifest import Manifest
@@ -57,7 +57,7 @@ class OnnxRunner(Runtime):
     """
 
     content: bytes = b""
-    inputs: list[Any] = field(default_factory=list)
+    plan: FeedPlan = field(default_factory=list)  # the graph's inputs and the features they read
     outputs: list[str] = field(default_factory=list)  # the probabilities of a classifier, else the label
     classes: np.ndarray | None = None  # a classifier's labels, in the order of its probabilities
     sessions: dict[int, Any] = field(default_factory=dict)  # by process id: one per process
@@ -84,7 +84,7 @@ class OnnxRunner(Runtime):
 
     def predict(self, rows: list[Row]) -> tuple[np.ndarray, np.ndarray | None]:
         """Run the graph; a classifier's prediction is its most probable class, as the pickle's predict_once."""
-        feed = onnx_feed(self.inputs, self.manifest["features"], rows)
+        feed = onnx_feed(self.plan, rows)
         (output,) = self.session().run(self.outputs, feed)
         if self.classes is not None:
             return self.classes[output.argmax(axis=1)], output
@@ -139,7 +139,7 @@ def onnx_runner(path: Path) -> OnnxRunner:
         file=portable.file,
         sha256=portable.sha256,
         content=portable.content,
-        inputs=check["inputs"],
+        plan=feed_plan(check["inputs"], portable.manifest["features"]),
         outputs=[outputs["label"] if probabilities is None else probabilities],
         classes=None if probabilities is None else np.asarray(portable.manifest["classes"], dtype=object),
     )
