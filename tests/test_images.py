@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
-from test_onnx import checked
 
 from conftest import Project
+from onnx_checks import checked
 
 pytestmark = pytest.mark.xdist_group("images")  # one worker: its module fixtures train each project once
 

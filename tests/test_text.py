@@ -8,10 +8,10 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 from bs4 import BeautifulSoup
-from test_onnx import checked
 
 from conftest import BIN, Project
 from datagen import churn_frame
+from onnx_checks import checked
 
 # Posts one body per line of stdin through Django's test client; prints each status and answer.
 API_CLIENT = """
