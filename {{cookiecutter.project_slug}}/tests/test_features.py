@@ -21,6 +21,25 @@ FRAME = pd.DataFrame(
 LABELS = pd.Series(["no", "yes"] * 20)
 
 
+def test_a_feature_of_your_own_sees_dates_as_training_did_when_the_api_sends_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def weekend(rows: pd.DataFrame) -> pd.Series:
+        return rows["ordered"].dt.dayofweek >= 5
+
+    monkeypatch.setitem(custom.OWN_FEATURES, "weekend", weekend)
+    ordered = pd.Series(pd.date_range("2024-03-01", periods=40, freq="D"))  # prepare's naive UTC datetimes
+    frame = FRAME.assign(ordered=ordered)
+    train = {"model": "random_forest", "seed": 0, "hyperparams": {"random_forest": {"n_estimators": 5}}}
+    pipeline = build_pipeline(train, "classification", feature_schema(frame)).fit(frame, LABELS)
+    # as the API's rows reach the pickle: ISO 8601 text, with or without a zone (a Friday in UTC, then a Saturday)
+    sent = frame.head(2).astype({"ordered": object}).assign(ordered=["2024-03-02T00:30+01:00", "2024-03-02T00:30"])
+    names = list(pipeline.named_steps["features"].get_feature_names_out())
+    column = pipeline.named_steps["features"].transform(sent)[:, names.index("own__weekend")]
+    assert column.tolist() == [0.0, 1.0]
+    assert pipeline.predict(sent).shape == (2,)
+
+
 def test_the_default_encoder_outputs_float32() -> None:
     encoded = build_preprocessor(feature_schema(FRAME)).fit_transform(FRAME)
     assert encoded.dtype == np.float32 and encoded.shape == (40, 1 + 2)  # amount + one-hot basic/pro

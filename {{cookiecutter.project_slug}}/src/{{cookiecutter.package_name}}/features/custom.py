@@ -1,7 +1,7 @@
 """Your own features: the one place to add them (the template's how-to "Add your own features" shows how).
 
 Each entry names a new numeric column and computes it from the input rows (a DataFrame with the
-raw feature columns). Every model sees it beside the encoded inputs: imputed and scaled like any
+raw feature columns, dates as datetimes in UTC, also when the API sends them as text). Every model sees it beside the encoded inputs: imputed and scaled like any
 number for linear models and SVMs, imputed for forests and gradient boosting, passed as it is to
 histogram boosting. Requests to the API send the raw features only: the pipeline computes yours,
 in training and in serving alike. The saved model keeps only the names and calls the functions

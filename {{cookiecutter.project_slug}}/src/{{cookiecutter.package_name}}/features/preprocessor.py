@@ -12,6 +12,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
+from ..data.dates import parse_dates
 from ..data.schema import DATE_PARTS, Feature, image_feature
 from ..modeling.portable import date_part_values
 from . import custom
@@ -51,10 +52,17 @@ class DateParts(TransformerMixin, BaseEstimator):
 
 
 class OwnFeatures(TransformerMixin, BaseEstimator):
-    """The columns of features/custom.py's OWN_FEATURES, computed from the input rows, as float32."""
+    """The columns of features/custom.py's OWN_FEATURES, computed from the input rows, as float32.
 
-    def __init__(self, names: tuple[str, ...] = ()) -> None:
+    The functions see the rows as training has them, wherever they come from: the `dates` columns
+    as datetimes in UTC (the API and predict_file send ISO 8601 text).
+    """
+
+    dates: tuple[str, ...] = ()  # a model pickled before date columns were parsed here has none
+
+    def __init__(self, names: tuple[str, ...] = (), dates: tuple[str, ...] = ()) -> None:
         self.names = names
+        self.dates = dates
 
     def fit(self, features: pd.DataFrame, labels: Any = None) -> "OwnFeatures":
         """Nothing to learn: the functions in custom.py compute each column."""
@@ -62,7 +70,9 @@ class OwnFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, features: pd.DataFrame) -> np.ndarray:
         """One column per name, by the function custom.py gives it now."""
-        columns = [pd.to_numeric(custom.OWN_FEATURES[name](features)).to_numpy(dtype=np.float32) for name in self.names]
+        texts = [name for name in self.dates if not pd.api.types.is_datetime64_any_dtype(features[name])]
+        rows = features.assign(**{name: parse_dates(features[name]) for name in texts}) if texts else features
+        columns = [pd.to_numeric(custom.OWN_FEATURES[name](rows)).to_numpy(dtype=np.float32) for name in self.names]
         return np.column_stack(columns) if columns else np.empty((len(features), 0), dtype=np.float32)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
@@ -138,7 +148,8 @@ def own_features(schema: list[Feature]) -> list[tuple[str, OwnFeatures, list[str
     """The ColumnTransformer entry of custom.py's features (none when it lists none): they read every input."""
     if not custom.OWN_FEATURES:
         return []
-    return [("own", OwnFeatures(tuple(custom.OWN_FEATURES)), [f["name"] for f in schema])]
+    dates = tuple(f["name"] for f in schema if f["kind"] == "date")
+    return [("own", OwnFeatures(tuple(custom.OWN_FEATURES), dates), [f["name"] for f in schema])]
 
 
 def scaled_numbers(scale: bool = True) -> Pipeline:
