@@ -27,6 +27,7 @@ def daily_sales(days: int = 4 * 365, seed: int = 0) -> pd.DataFrame:
             "day": dates.strftime("%Y-%m-%d"),
             "opened": (dates + pd.to_timedelta(rng.integers(7, 11, days), unit="h")).strftime("%Y-%m-%dT%H:%M+01:00"),
             "store": rng.choice(["north", "south"], days),
+            "register": rng.choice([1, 2, 3], days),  # a code: data.categorical
             "sales": (100 + 40 * season + rng.normal(0, 5, days)).round(2),
         }
     )
@@ -58,10 +59,11 @@ def test_an_id_column_stops_prepare_until_dropped(bake: Callable[..., Project]) 
 def test_iso_dates_become_date_features_the_api_and_data_page_accept(bake: Callable[..., Project]) -> None:
     project = bake(dataset="csv", use_django="yes")
     daily_sales().to_csv(project.path / "data" / "raw" / "data.csv", index=False)
-    project.set_params("data", target="sales")
+    project.set_params("data", target="sales", categorical=["register"])
     project.dvc("repro")
     manifest = project.json("models/model.json")
     features = {feature["name"]: feature for feature in manifest["features"]}
+    assert features["register"]["kind"] == "category"
     assert features["day"]["kind"] == "date" and features["day"]["parts"] == [
         "year",
         "month",
@@ -91,7 +93,7 @@ from {project.package}.serving.schemas import request_model
 loaded = load_runtime(Path("models/model.joblib"))  # the ONNX copy: dates enter as their parts
 model = request_model(loaded.manifest["features"], 10, 10_000)
 for day in ["2024-04-01", "2024-04-01T09:30", "2024-04-01T09:30:15Z", "2024-04-01 09:30+01:00", "2024-02-30", "July 1"]:
-    row = {{"day": day, "opened": "2024-07-01T09:00:00+01:00", "store": "north"}}
+    row = {{"day": day, "opened": "2024-07-01T09:00:00+01:00", "store": "north", "register": "2"}}
     try:
         model.model_validate({{"instances": [row]}})
         print(day, "ok", round(predict_rows(loaded, [row])["predictions"][0]))
@@ -103,7 +105,7 @@ for day in ["2024-04-01", "2024-04-01T09:30", "2024-04-01T09:30:15Z", "2024-04-0
     spring = [int(line.split()[-1]) for line in answers[:4]]
     assert len(set(spring)) == 1 and spring[0] > 110, answers  # above the year's mean (100): the season is learnt
 
-    # A batch file as a database exports it: Parquet with real datetime columns.
+    # A batch file as a database exports it: Parquet with real datetime columns, the code as a number.
     batch = daily_sales().head(30)
     batch["day"] = pd.to_datetime(batch["day"])
     batch.drop(columns="sales").to_parquet(project.path / "batch.parquet")

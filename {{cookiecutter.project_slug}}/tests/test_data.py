@@ -124,6 +124,8 @@ def test_a_semicolon_csv_with_decimal_commas_is_read_with_its_options(tmp_path: 
     path.write_text("x;y\n1,5;a\n2,25;b\n3,0;a\n4,75;b\n")
     with pytest.raises(DataError, match=r'the file looks separated by ";": set data\.sep: ";"'):
         load_dataset({"path": str(path), "target": "y", "categorical": []})
+    with pytest.raises(DataError, match=r'data\.drop names columns .*: x;y \(one column: .* set data\.sep: ";"\)'):
+        load_dataset({"path": str(path), "target": "y", "drop": ["x"], "categorical": []})
     with pytest.raises(DataError, match=r'column \'x\' holds numbers written with commas .* set data\.decimal: ","; '):
         load_dataset({"path": str(path), "sep": ";", "target": "y", "categorical": []})
     loaded = load_dataset({"path": str(path), "sep": ";", "decimal": ",", "target": "y", "categorical": []})

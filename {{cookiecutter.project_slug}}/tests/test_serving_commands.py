@@ -89,6 +89,18 @@ def test_predict_file_takes_an_absent_nullable_column_as_missing(
     assert len(pd.read_csv(scored)) == len(test)
 
 
+def test_predict_file_names_the_separator_of_a_file_read_with_another(
+    model_copy: Path, serving_project: Path, tmp_path: Path
+) -> None:
+    manifest = json.loads(model_copy.with_suffix(".json").read_text())
+    test = pd.read_parquet(serving_project / "data" / "prepared" / "test.parquet").drop(columns=manifest["target"])
+    source, scored = tmp_path / "in.csv", tmp_path / "out.csv"
+    test.to_csv(source, index=False, sep=";", decimal=",")
+    with pytest.raises(CommandError, match=r"lacks feature columns: .* looks separated by \";\": pass --sep ';'\)$"):
+        call_command("predict_file", str(source), str(scored))
+    assert not scored.exists()
+
+
 def test_predict_file_names_the_bad_row_and_writes_nothing(
     model_copy: Path, serving_project: Path, tmp_path: Path
 ) -> None:

@@ -34,18 +34,21 @@ def load_dataset(data_params: dict[str, Any]) -> pd.DataFrame:
     else:
         frame = load_bundled(data_params.get("dataset"), data_params["target"])
     categorical, text = data_params.get("categorical") or [], data_params.get("text") or []
-    frame = drop_columns(frame, data_params.get("drop") or [], data_params["target"])
+    frame = drop_columns(frame, data_params.get("drop") or [], data_params["target"], csv)
     frame = as_dates(frame, [data_params["target"], *categorical, *text])
     validate(frame, data_params["target"], categorical, csv, text)
     return as_text(as_categories(frame, categorical), text)
 
 
-def drop_columns(frame: pd.DataFrame, drop: list[str], target: str) -> pd.DataFrame:
+def drop_columns(frame: pd.DataFrame, drop: list[str], target: str, csv: dict[str, str] | None = None) -> pd.DataFrame:
     """Leave out the columns data.drop names (IDs, names, leaks); refuse a name the data does not have."""
     unknown = [str(name) for name in drop if name not in frame.columns]
     if unknown:
         columns = ", ".join(map(str, frame.columns))
-        raise DataError(f"data.drop names columns that do not exist: {', '.join(unknown)}; columns are: {columns}")
+        hint = separator_hint(frame.columns, csv["sep"]) if csv else ""
+        raise DataError(
+            f"data.drop names columns that do not exist: {', '.join(unknown)}; columns are: {columns}{hint}"
+        )
     if target in drop:
         raise DataError(f"data.drop names the target column {target!r}: set data.target to another column")
     return frame.drop(columns=drop)
@@ -75,8 +78,11 @@ def load_bundled(name: str | None, target: str) -> pd.DataFrame:
     return bunch.data.assign(**{target: labels})
 
 
-def read_table(path: Path, csv: dict[str, str] | None = None) -> pd.DataFrame:
-    """Read a CSV (with `csv`, csv_options) or Parquet file; every way it can be unreadable is one DataError."""
+def read_table(path: Path, csv: dict[str, str] | None = None, sep_option: str = "data.sep") -> pd.DataFrame:
+    """Read a CSV (with `csv`, csv_options) or Parquet file; every way it can be unreadable is one DataError.
+
+    `sep_option` is what a reader sets to change the separator, named in the hint of a one-column CSV.
+    """
     if not path.is_file():
         raise DataError(f"data file not found: {path} (set data.path in params.yaml)")
     if path.stat().st_size == 0:
@@ -88,7 +94,7 @@ def read_table(path: Path, csv: dict[str, str] | None = None) -> pd.DataFrame:
         raise DataError(f"data file has no columns: {path}") from None
     except (ValueError, UnicodeDecodeError, OSError) as exc:  # ParserError and pyarrow errors are ValueErrors
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        hint = "" if parquet else separator_hint(csv_header(path, csv), csv["sep"])
+        hint = "" if parquet else separator_hint(csv_header(path, csv), csv["sep"], sep_option)
         raise DataError(f"cannot parse {path}: {reason}{hint}") from None
 
 

@@ -75,13 +75,23 @@ def check_near_unique(column: pd.Series) -> None:
         )
 
 
-def separator_hint(columns: pd.Index, sep: str) -> str:
-    """When a CSV's header is one column holding another separator than `sep`, name the data.sep to set."""
+def separator_hint(columns: pd.Index, sep: str, option: str = "data.sep") -> str:
+    """When a CSV's header is one column holding another separator than `sep`, name the `option` to set.
+
+    `option` is params.yaml's data.sep, or predict_file's --sep.
+    """
     found = [other for other in SEPARATORS if other != sep and len(columns) == 1 and other in str(columns[0])]
     if not found:
         return ""
     quoted = json.dumps(found[0])  # as YAML reads it: "\t" is a tab
-    return f" (one column: the file looks separated by {quoted}: set data.sep: {quoted})"
+    if option.startswith("--"):  # as a shell reads it: $'\t' is a tab
+        return f" (one column: the file looks separated by {quoted}: pass {option} {shell_quoted(found[0])})"
+    return f" (one column: the file looks separated by {quoted}: set {option}: {quoted})"
+
+
+def shell_quoted(separator: str) -> str:
+    """A separator as a shell argument: ';' or $'\\t'."""
+    return "$'\\t'" if separator == "\t" else f"'{separator}'"
 
 
 def check_numeric_text(column: pd.Series, csv: dict[str, str] | None = None) -> None:

@@ -9,8 +9,9 @@ from pydantic import ValidationError
 
 from ....atomic import atomic_path
 from ....data.images import image_files, load_image, spec_of
-from ....data.load import csv_options, read_table
+from ....data.load import as_categories, csv_options, read_table
 from ....data.schema import image_feature
+from ....data.validate import separator_hint
 from ....errors import DataError
 from ... import conf
 from ...model_store import ModelUnavailable, store
@@ -51,7 +52,7 @@ class Command(BaseCommand):
                 scored = score_images(served.loaded, options["input"])
             else:
                 scored = None
-                frame = read_table(options["input"], csv)
+                frame = read_table(options["input"], csv, "--sep")
         except (ModelUnavailable, DataError) as exc:
             raise CommandError(str(exc)) from None
         if scored is not None:
@@ -61,13 +62,16 @@ class Command(BaseCommand):
         names = [feature["name"] for feature in features]
         missing = [f["name"] for f in features if f["name"] not in frame.columns and not f.get("nullable")]
         if missing:
-            raise CommandError(f"{options['input']} lacks feature columns: {', '.join(missing)}")
+            hint = separator_hint(frame.columns, csv["sep"], "--sep")  # a CSV read as one column: name its --sep
+            raise CommandError(f"{options['input']} lacks feature columns: {', '.join(missing)}{hint}")
         frame = frame.reset_index(drop=True)
         for feature in features:
             if feature["kind"] == "number" and feature["name"] in frame.columns:
                 frame[feature["name"]] = numbers_or_error(frame[feature["name"]])
             elif feature["kind"] == "text" and feature["name"] in frame.columns:  # "42" is a text; an empty cell ""
                 frame[feature["name"]] = frame[feature["name"]].fillna("").map(str)
+        # a code the file holds as numbers (data.categorical) is its text, as prepare stored it for training
+        frame = as_categories(frame, [f["name"] for f in features if f["kind"] == "category" and f["name"] in frame])
         predictions: list[Any] = []
         probabilities: list[list[float]] = []
         chunk_rows = conf.setting("SERVING_MAX_ROWS")
