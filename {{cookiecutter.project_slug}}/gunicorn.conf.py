@@ -7,6 +7,8 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 preload_app = True  # config.wsgi loads the model at import: one copy, shared copy-on-write
 wsgi_app = "config.wsgi:application"
 accesslog = "-"
+# The app's own log lines ("model not served: ...") go to the error log too: a --daemon has no terminal.
+capture_output = True
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # Seconds a worker gets to finish its request on shutdown before it is killed: `docker stop`'s own 10.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "10"))

@@ -5,6 +5,8 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+admin.site.site_url = "/api/docs"  # the admin's "View site": this site's pages are its API's
+
 urlpatterns = [
     path("api/", include("{{ cookiecutter.package_name }}.serving.urls")),  # as another site mounts it
     path("admin/", admin.site.urls),

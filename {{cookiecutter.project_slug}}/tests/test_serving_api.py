@@ -345,3 +345,7 @@ def test_admin_lists_model_versions(admin_client: Client, client: Client, model_
     page = versions.content.decode()
     assert served["sha256"] in page and served["version"] in page
     assert admin_client.get("/admin/serving/predictionlog/").status_code == 200
+    for records in ("modelversion", "predictionlog"):  # the server writes them: no "Add" by hand
+        assert admin_client.get(f"/admin/serving/{records}/add/").status_code == 403
+        assert f'href="/admin/serving/{records}/add/"' not in admin_client.get(f"/admin/serving/{records}/").text
+    assert 'href="/api/docs"' in page  # "View site": the API's pages, not a 404

@@ -34,6 +34,18 @@ def test_register_model_records_the_manifest_once(model_copy: Path, capsys: pyte
     assert entry.params == manifest["params"] and entry.git_commit == (manifest["git_commit"] or "")
 
 
+def test_register_model_renames_a_model_registered_before_its_version_was_tagged(
+    model_copy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sha256 = json.loads(model_copy.with_suffix(".json").read_text())["sha256"]
+    call_command("register_model")  # no git history and no SERVING_MODEL_VERSION: named by its sha256 prefix
+    assert ModelVersion.objects.get().version == sha256[:12]
+    monkeypatch.setenv("SERVING_MODEL_VERSION", "model@v0.0.7")  # as `make docker` names a tagged model
+    call_command("register_model")
+    assert capsys.readouterr().out.splitlines()[-1] == f"already registered: model@v0.0.7 sha256 {sha256}"
+    assert ModelVersion.objects.get().version == "model@v0.0.7"
+
+
 @pytest.mark.parametrize("file", ["model.joblib", "model.onnx"])
 def test_register_model_refuses_a_tampered_model(model_copy: Path, file: str) -> None:
     tampered = model_copy.parent / file  # every dataset's default model has a checked ONNX copy

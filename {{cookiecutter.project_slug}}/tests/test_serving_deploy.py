@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -198,3 +199,35 @@ def test_the_documented_start_migrates_and_serves_the_admin_with_its_css(
 
         with psycopg.connect(database_url) as connection:
             assert connection.execute("SELECT count(*) FROM django_migrations").fetchone()[0] > 0
+
+
+def test_a_daemon_writes_why_it_serves_no_model_to_its_error_log(table_trained: Path, tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    shutil.copytree(table_trained / "models", models)
+    (models / "model.onnx").write_bytes((models / "model.onnx").read_bytes()[:-1])  # refused by its sha256
+    port, pid, log = free_port(), tmp_path / "gunicorn.pid", tmp_path / "gunicorn.log"
+    env = production_env(
+        DJANGO_SECURE_SSL_REDIRECT="off",
+        SERVING_MODEL_PATH=str(models / "model.joblib"),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        DJANGO_STATIC_ROOT=str(tmp_path / "staticfiles"),
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY="1",
+        BIN=str(Path(sys.executable).parent),
+    )
+    daemon = ["sh", "start.sh", "--daemon", "--pid", str(pid), "--error-logfile", str(log)]  # as the tutorial runs it
+    subprocess.run(daemon, cwd=PROJECT, env=env, check=True, capture_output=True, timeout=120)
+    try:
+        deadline = time.monotonic() + 60
+        while not (pid.exists() and "model not served" in log.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.3)
+        with pytest.raises(urllib.error.HTTPError) as unavailable:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=10)
+        assert unavailable.value.code == 503
+        assert re.search(r"model not served: \S*model\.onnx has sha256", log.read_text()), log.read_text()[-2000:]
+    finally:
+        master = int(pid.read_text())
+        os.kill(master, 15)
+        deadline = time.monotonic() + 30
+        while pid.exists() and time.monotonic() < deadline:  # gunicorn removes its pid file on exit
+            time.sleep(0.2)

@@ -14,11 +14,16 @@ log = logging.getLogger(__name__)
 
 
 def register(manifest: Manifest) -> tuple[ModelVersion, bool]:
-    """The ModelVersion row of a manifest, created if its sha256 is new."""
-    return ModelVersion.objects.get_or_create(
+    """The ModelVersion row of a manifest, created if its sha256 is new; renamed once the model has a release name.
+
+    A model registered as its sha256 prefix (served before `gto register` tagged it) takes the
+    version's name (model@v0.0.3) the next time the server starts or `register_model` runs.
+    """
+    version = model_info(manifest)["version"]
+    entry, created = ModelVersion.objects.get_or_create(
         sha256=manifest["sha256"],
         defaults={
-            "version": model_info(manifest)["version"],
+            "version": version,
             "git_commit": manifest.get("git_commit") or "",
             "estimator": manifest.get("estimator", ""),
             "task": manifest.get("task", ""),
@@ -27,6 +32,10 @@ def register(manifest: Manifest) -> tuple[ModelVersion, bool]:
             "manifest": manifest,
         },
     )
+    if not created and version != entry.version and version != manifest["sha256"][:12]:
+        entry.version = version
+        entry.save(update_fields=["version"])
+    return entry, created
 
 
 def register_on_startup(manifest: Manifest) -> None:

@@ -10,6 +10,7 @@ from ....errors import ModelIntegrityError
 from ....registry.artifacts import load_portable, onnx_unavailable, verify
 from ... import conf
 from ...records import register
+from ...release import release_of
 
 
 class Command(BaseCommand):
@@ -26,6 +27,7 @@ class Command(BaseCommand):
                 load_portable(path)
         except (ImproperlyConfigured, ModelIntegrityError) as exc:
             raise CommandError(str(exc)) from None
-        entry, created = register(manifest)
+        # named as the server names it: its GTO version (model@v0.0.3) when git history has one
+        entry, created = register(manifest | {"version": release_of(manifest, path.resolve().parent.parent)["version"]})
         state = "registered" if created else "already registered"
         self.stdout.write(f"{state}: {entry.version} sha256 {entry.sha256}")
