@@ -108,6 +108,8 @@ def test_a_csv_text_column_trains_with_numbers_categories_and_dates(bake: Callab
         "text", "date", "category", "number"
     )  # fmt: skip
     assert project.json("metrics/metrics.json")["accuracy"] > 0.9  # the notes give the churners away
+    profiled = {f["name"]: f["kind"] for f in project.json("reports/data_profile.json")["features"]}
+    assert profiled == kinds  # the Data page says text, as the model card does
 
     batch = support_tickets(20, seed=1).drop(columns="churned")
     batch.loc[0, "note"] = np.nan  # an empty cell is an empty text

@@ -54,6 +54,9 @@ def test_the_profile_and_the_split_follow_the_task_train_fits() -> None:
     floats = pd.DataFrame({"x": range(40), "y": [0.5, 1.5, 2.5, 3.5, 4.5] * 8})
     target = profile(floats, "y")["target"]
     assert target["task"] == "regression" and "classes" not in target  # as train infers it
+    notes = floats.assign(note=["late again", "fine"] * 20)
+    kinds = {f["name"]: f["kind"] for f in profile(notes, "y", text=("note",))["features"]}
+    assert kinds == {"x": "number", "note": "text"}  # data.text: a text, as train's schema says, not a category
     rare = pd.DataFrame({"x": range(40), "y": [0, 1, 2, 3] * 9 + [0, 1, 2, 9]})
     with pytest.raises(DataError, match="class 9 has a single row"):
         split(rare, "y", 0.25, 0)  # auto: a few integers are classes, and 9 cannot be stratified

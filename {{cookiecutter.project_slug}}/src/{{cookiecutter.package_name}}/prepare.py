@@ -63,15 +63,15 @@ def main() -> None:
     """Validate everything first: nothing is written unless the data is usable."""
     params = load_params(sections=SECTIONS)
     data, target, task = params["data"], params["data"]["target"], (params.get("train") or {}).get("task", "auto")
+    text = tuple(data.get("text") or ())
     if data.get("images"):  # a folder of one subfolder per class: pixels, already float32
         check_tracked(data["images"], key="images")
         spec = image_spec(params["prepare"])
         frame, image = read_image_folder(image_folder(data), spec, target), spec.feature()
     else:
         check_tracked(data.get("path"))
-        text = tuple(data.get("text") or ())
         frame, image = compact(load_dataset(data), target, params["prepare"].get("float32", True), text), None
-    data_profile = profile(frame, target, task, image)
+    data_profile = profile(frame, target, task, image, text)
     train, test = split(frame, target, params["prepare"]["split"], params["prepare"]["seed"], task)
     features = frame.shape[1] - 1
     del frame  # the split holds copies: free the whole table before writing them

@@ -11,17 +11,25 @@ from .task import infer_task
 TOP_VALUES = 10
 
 
-def profile(frame: pd.DataFrame, target: str, task: str = "auto", image: Feature | None = None) -> dict[str, Any]:
+def profile(
+    frame: pd.DataFrame,
+    target: str,
+    task: str = "auto",
+    image: Feature | None = None,
+    text: tuple[str, ...] = (),
+) -> dict[str, Any]:
     """Return rows, the feature schema with per-column statistics, and the target's balance or range.
 
     The target shows as classes or as a range by the task train will fit (`task`: train.task). The
-    pixels of an image table are one `image` feature, with no statistics per pixel.
+    pixels of an image table are one `image` feature, with no statistics per pixel. The `text`
+    columns (data.text) are text features, as train's schema has them.
     """
     features, labels = split_xy(frame, target)
     if image is not None:
         columns = [{**image, "missing": 0}]
     else:
-        columns = [{**spec, **column_stats(features[spec["name"]])} for spec in feature_schema(features)]
+        schema = feature_schema(features, text)
+        columns = [{**spec, **column_stats(features[spec["name"]])} for spec in schema]
     task = infer_task(labels, task)
     return {
         "rows": len(frame),
