@@ -13,11 +13,14 @@ import pandas as pd
 import pytest
 from django.core import checks
 from django.test import Client
+from pydantic import ValidationError
 from pytest_django.fixtures import Settings
 
+from {{ cookiecutter.package_name }}.data.schema import Feature
 from {{ cookiecutter.package_name }}.serving.conf import DEFAULTS
 from {{ cookiecutter.package_name }}.serving.model_store import store
 from {{ cookiecutter.package_name }}.serving.models import ModelVersion, PredictionLog
+from {{ cookiecutter.package_name }}.serving.schemas import field_errors, request_model
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +56,23 @@ def post(client: Client, body: Any, content_type: str = "application/json") -> A
 
 def bad_fields(response: Any) -> list[str]:
     return [error["field"] for error in response.json()["errors"]]
+
+
+def test_a_date_is_iso_8601_and_real_or_named_in_words() -> None:
+    date = Feature(name="ordered", dtype="datetime64[ns]", kind="date", nullable=False, categories=None)
+    model = request_model([date], max_rows=10, max_text_chars=100)
+    assert model.model_json_schema()["$defs"]["Instance"]["properties"]["ordered"]["pattern"].startswith("^")
+    for value in ("2024-03-01", "2024-03-01T09:30", "2024-03-01 09:30:15.5Z", "2024-03-01T09:30+01:00"):
+        model.model_validate({"instances": [{"ordered": value}]})
+    for value, message in [
+        ("01.03.2024", "Value error, expected an ISO 8601 date or date and time, such as 2024-03-01 or "),
+        ("2024-02-30", "Value error, not a real date: day is out of range for month"),
+    ]:
+        with pytest.raises(ValidationError) as refused:
+            model.model_validate({"instances": [{"ordered": value}]})
+        assert [(error["field"], error["message"][: len(message)]) for error in field_errors(refused.value)] == [
+            ("instances[0].ordered", message)
+        ]
 
 
 def test_predict_returns_one_answer_per_row_and_the_model_identity(client: Client, rows: list, manifest: dict) -> None:

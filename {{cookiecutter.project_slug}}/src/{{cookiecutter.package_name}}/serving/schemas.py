@@ -1,5 +1,6 @@
 """Request and response schemas; the request's fields are built from the model manifest's features."""
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, NotRequired
 
@@ -9,15 +10,23 @@ from typing_extensions import TypedDict  # pydantic reads typing's TypedDict onl
 from ..data.dates import ISO_DATE
 from ..data.schema import Feature
 
+ISO_DATE_PATTERN = re.compile(ISO_DATE)
+
 
 def iso_date(value: str) -> str:
-    """Refuse an ISO 8601-shaped text that is no real date or time (2024-02-30)."""
-    datetime.fromisoformat(value)  # its ValueError becomes a 422 naming the field
+    """Refuse a text that is not in an ISO 8601 form training reads, or that is no real date or time (2024-02-30)."""
+    if not ISO_DATE_PATTERN.fullmatch(value):  # its ValueError becomes a 422 naming the field
+        raise ValueError("expected an ISO 8601 date or date and time, such as 2024-03-01 or 2024-03-01T09:30+01:00")
+    try:
+        datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"not a real date: {exc}") from None
     return value
 
 
-# A date feature: the ISO 8601 forms training reads (data.dates.ISO_DATE), checked to be real dates.
-IsoDate = Annotated[str, Field(pattern=f"^{ISO_DATE}$"), AfterValidator(iso_date)]
+# A date feature: the ISO 8601 forms training reads (data.dates.ISO_DATE), checked to be real dates;
+# the schema shows the pattern, the check says in words what is wrong.
+IsoDate = Annotated[str, Field(json_schema_extra={"pattern": f"^{ISO_DATE}$"}), AfterValidator(iso_date)]
 KINDS = {"number": float, "category": str, "date": IsoDate, "text": str}
 
 
