@@ -5,6 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.package_name }}.data.dates import as_dates
 from {{ cookiecutter.package_name }}.data.dtypes import compact
 from {{ cookiecutter.package_name }}.data.load import load_dataset, read_table
 from {{ cookiecutter.package_name }}.data.validate import validate
@@ -117,6 +118,20 @@ def test_a_data_file_outside_the_prepare_deps_is_refused(tmp_path: Path, monkeyp
         dvc_file.write_text(text)
         check_tracked("data/raw/own.csv", dvc_file)
     check_tracked("data/raw/missing.csv", dvc_file)  # load_dataset names a missing file
+
+
+def test_iso_dates_become_datetimes_and_a_stray_or_unreal_one_is_named_by_its_row() -> None:
+    days = [f"2024-03-{day:02d}" for day in range(1, 21)]
+    parsed = as_dates(pd.DataFrame({"ordered": days, "y": ["a", "b"] * 10}), skip=["y"])
+    assert pd.api.types.is_datetime64_any_dtype(parsed["ordered"]) and parsed["y"].tolist()[:2] == ["a", "b"]
+    stray = [*days[:4], "05.03.2024", *days[5:]]  # as a spreadsheet writes one date
+    with pytest.raises(DataError, match=r"column 'ordered' holds ISO 8601 dates but for data row 5: '05\.03\.2024'; "):
+        as_dates(pd.DataFrame({"ordered": stray}), skip=[])
+    unreal = [None, *days[1:9], "2024-02-30", *days[10:]]
+    with pytest.raises(DataError, match=r"but data row 10 is no real date: '2024-02-30'; fix it, or list the column"):
+        as_dates(pd.DataFrame({"ordered": unreal}), skip=[])
+    words = ["late", "2024-03-01"] * 10  # not mostly dates: a text column, left as it is
+    assert as_dates(pd.DataFrame({"note": words}), skip=[])["note"].tolist() == words
 
 
 def test_a_semicolon_csv_with_decimal_commas_is_read_with_its_options(tmp_path: Path) -> None:
