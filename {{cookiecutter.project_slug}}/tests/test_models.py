@@ -43,6 +43,8 @@ def test_unknown_model_is_named() -> None:
 def test_misspelt_hyperparameter_suggests_the_right_one() -> None:
     with pytest.raises(PipelineError, match="did you mean 'n_estimators'"):
         build_estimator("random_forest", "classification", {"n_estimator": 10}, seed=0)
+    with pytest.raises(PipelineError, match=r"'c' is not a parameter of LogisticRegression \(did you mean 'C'\?\)"):
+        build_estimator("linear", "classification", {"c": 0.5}, seed=0)  # scikit-learn spells it upper case
 
 
 def test_unknown_task_is_named() -> None:

@@ -26,9 +26,10 @@ def cell(value: Any, missing: str = "") -> str:
 
 
 def closest(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
-    """The choice spelled most like `word`, or None when none is close."""
-    found = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
-    return found[0] if found else None
+    """The choice spelled most like `word`, upper or lower case aside ('c' is close to 'C'), or None."""
+    by_lower = {choice.lower(): choice for choice in choices}
+    found = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=cutoff)
+    return by_lower[found[0]] if found else None
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
