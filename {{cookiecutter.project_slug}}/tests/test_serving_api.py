@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import shlex
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from pydantic import ValidationError
 from pytest_django.fixtures import Settings
 
 from {{ cookiecutter.package_name }}.data.schema import Feature
+from {{ cookiecutter.package_name }}.report.pages import curl_example
 from {{ cookiecutter.package_name }}.serving.conf import DEFAULTS
 from {{ cookiecutter.package_name }}.serving.model_store import store
 from {{ cookiecutter.package_name }}.serving.models import ModelVersion, PredictionLog
@@ -73,6 +75,23 @@ def test_a_date_is_iso_8601_and_real_or_named_in_words() -> None:
         assert [(error["field"], error["message"][: len(message)]) for error in field_errors(refused.value)] == [
             ("instances[0].ordered", message)
         ]
+
+
+def sent_by(curl: str) -> Any:
+    """The JSON body a model card's curl example sends, read as a shell reads the command."""
+    command = curl.removeprefix("```bash\n").removesuffix("```\n").replace("\\\n", " ")
+    arguments = shlex.split(command)
+    return json.loads(arguments[arguments.index("-d") + 1])
+
+
+def test_the_model_cards_curl_example_is_answered(client: Client, serving_project: Path, manifest: dict) -> None:
+    profile = json.loads((serving_project / "reports" / "data_profile.json").read_text())
+    response = post(client, sent_by(curl_example(manifest, profile, None)))
+    assert response.status_code == 200, response.json()
+    city = Feature(name="city", dtype="object", kind="category", nullable=False, categories=["O'Hare Süd"])
+    most_frequent = {"features": [{"name": "city", "top": {"O'Hare Süd": 3}}]}
+    quoted = sent_by(curl_example({"features": [city]}, most_frequent, None))
+    assert quoted == {"instances": [{"city": "O'Hare Süd"}]}  # a quote in a value survives the shell
 
 
 def test_predict_returns_one_answer_per_row_and_the_model_identity(client: Client, rows: list, manifest: dict) -> None:

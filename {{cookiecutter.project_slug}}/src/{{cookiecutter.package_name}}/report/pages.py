@@ -1,6 +1,9 @@
 """The report's pages as Markdown (and their SVG images), built from the workspace and git history."""
 
 import json
+{%- if cookiecutter.use_django == "yes" %}
+import shlex
+{%- endif %}
 from pathlib import Path
 from typing import Any
 
@@ -212,7 +215,7 @@ def python_example(manifest: Manifest, profile: dict | None, image: str | None) 
         "import pandas\n"
         f"from {package}.registry.artifacts import load_model\n\n"
         "loaded = load_model()  # refuses a file whose sha256 differs from models/model.json\n"
-        f"loaded.model.predict(pandas.DataFrame([{json.dumps(example_row(manifest, profile))}]))\n"
+        f"loaded.model.predict(pandas.DataFrame([{json.dumps(example_row(manifest, profile), ensure_ascii=False)}]))\n"
         "```\n"
     )
 
@@ -227,7 +230,7 @@ def curl_example(manifest: Manifest, profile: dict | None, image: str | None) ->
     return (
         "```bash\n"
         "curl -s -X POST http://127.0.0.1:8000/api/predict -H 'Content-Type: application/json' \\\n"
-        f"     -d '{json.dumps({'instances': [example_row(manifest, profile)]})}'\n"
+        f"     -d {shlex.quote(json.dumps({'instances': [example_row(manifest, profile)]}, ensure_ascii=False))}\n"
         "```\n"
     )
 {%- endif %}
@@ -244,13 +247,15 @@ def example_image(root: Path) -> str:
 
 
 def example_row(manifest: Manifest, profile: dict | None) -> dict[str, Any]:
-    """A plausible input row: the mean of each number, the most frequent value of each category."""
+    """A plausible input row: the mean of each number (whole for an integer column), the most frequent category."""
     stats = {f["name"]: f for f in (profile or {}).get("features", [])}
     row: dict[str, Any] = {}
     for feature in manifest["features"]:
         info = stats.get(feature["name"], {})
         if feature["kind"] == "number":
-            row[feature["name"]] = round(info["mean"], 3) if info.get("mean") is not None else 0
+            mean = info.get("mean") or 0
+            whole = feature["dtype"].startswith(("int", "uint", "Int", "UInt"))
+            row[feature["name"]] = round(mean) if whole else round(mean, 3)
         elif feature["kind"] == "date":
             row[feature["name"]] = info.get("max") or "2024-01-01"
         else:
