@@ -237,7 +237,7 @@ def nan_target() -> str:
     return frame.to_csv(index=False)
 
 
-JUNK_MESSAGE = "column 'tenure_months' is numeric but has 1 non-numeric values (first: 'unknown' at data row 42)"
+JUNK_MESSAGE = "column 'tenure_months' is numeric but has 1 non-numeric value (first: 'unknown' at data row 42)"
 BAD_DATA = {
     "missing target column": (
         churn_frame(50).drop(columns="churned").to_csv(index=False),
@@ -247,7 +247,7 @@ BAD_DATA = {
     "no columns": ("\n\n\n", "data file has no columns"),
     "unparseable": ('a,b,churned\n1,"2,yes\n3,4,no\n', "cannot parse data/raw/data.csv"),
     "junk in a numeric column": (junk_numeric(), JUNK_MESSAGE),
-    "NaN in the target": (nan_target(), "target column 'churned' has 1 missing values (first at data row 10)"),
+    "NaN in the target": (nan_target(), "target column 'churned' has 1 missing value (first at data row 10)"),
     "single class": (
         churn_frame(50).assign(churned="no").to_csv(index=False),
         "target column 'churned' has a single value ('no')",

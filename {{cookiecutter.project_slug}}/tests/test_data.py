@@ -26,7 +26,7 @@ def test_a_good_frame_passes() -> None:
     ("data", "target", "message"),
     [
         (frame(), "label", "target column 'label' not found"),
-        (frame(y=["a", None, "b", "a"]), "y", "target column 'y' has 1 missing values"),
+        (frame(y=["a", None, "b", "a"]), "y", "target column 'y' has 1 missing value "),
         (frame(y=["a", "a", "a", "a"]), "y", "target column 'y' has a single value"),
         (frame().iloc[0:0], "y", "the data has no rows"),
         (frame()[["y"]], "y", "no feature columns"),
@@ -40,7 +40,7 @@ def test_bad_frames_are_named(data: pd.DataFrame, target: str, message: str) -> 
 def test_junk_in_a_numeric_column_is_named() -> None:
     numbers = [str(i) for i in range(20)]
     numbers[7] = "n/a"
-    expected = r"column 'x' is numeric but has 1 non-numeric values \(first: 'n/a' at data row 8\)"
+    expected = r"column 'x' is numeric but has 1 non-numeric value \(first: 'n/a' at data row 8\)"
     with pytest.raises(DataError, match=expected):
         validate(pd.DataFrame({"x": numbers, "y": ["a", "b"] * 10}), "y", [])
 
@@ -157,7 +157,7 @@ def test_a_header_in_another_separator_is_named_when_the_rows_do_not_parse(tmp_p
 def test_decimal_comma_numbers_with_junk_are_junk(tmp_path: Path) -> None:
     path = tmp_path / "export.csv"
     path.write_text("x;y\n" + "".join(f"{i},5;{'ab'[i % 2]}\n" for i in range(30)) + "?;a\n")
-    with pytest.raises(DataError, match=r"column 'x' is numeric but has 1 non-numeric values \(first: '\?'"):
+    with pytest.raises(DataError, match=r"column 'x' is numeric but has 1 non-numeric value \(first: '\?'"):
         load_dataset({"path": str(path), "sep": ";", "decimal": ",", "target": "y", "categorical": []})
 
 

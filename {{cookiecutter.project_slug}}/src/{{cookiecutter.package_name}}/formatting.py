@@ -25,6 +25,11 @@ def cell(value: Any, missing: str = "") -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
+def counted(number: int, noun: str) -> str:
+    """A count and its noun: '1 missing value', '2 missing values'."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def closest(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
     """The choice spelled most like `word`, upper or lower case aside ('c' is close to 'C'), or None."""
     by_lower = {choice.lower(): choice for choice in choices}

@@ -6,6 +6,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import DataError
+from ..formatting import counted
 
 # Column separators a CSV's header may show when data.sep is another one.
 SEPARATORS = (";", "\t", "|", ",")
@@ -35,8 +36,8 @@ def validate(
         raise DataError(f"the data has no feature columns besides the target {target!r}")
     missing = frame[target].isna()
     if missing.any():
-        first = first_row(missing)
-        raise DataError(f"target column {target!r} has {missing.sum()} missing values (first at data row {first})")
+        count, first = counted(missing.sum(), "missing value"), first_row(missing)
+        raise DataError(f"target column {target!r} has {count} (first at data row {first})")
     if frame[target].nunique() < 2:
         only = frame[target].iloc[0]
         raise DataError(f"target column {target!r} has a single value ({only!r}): there is nothing to learn")
@@ -113,7 +114,7 @@ def check_numeric_text(column: pd.Series, csv: dict[str, str] | None = None) -> 
     is_junk = column.isin(counts.index[junk])
     example = column[is_junk].iloc[0]
     raise DataError(
-        f"column {column.name!r} is numeric but has {is_junk.sum()} non-numeric values "
+        f"column {column.name!r} is numeric but has {counted(is_junk.sum(), 'non-numeric value')} "
         f"(first: {example!r} at data row {first_row(is_junk)}); fix them or list the column in data.categorical"
     )
 
