@@ -25,7 +25,7 @@ def test_a_feature_of_your_own_sees_dates_as_training_did_when_the_api_sends_tex
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     def weekend(rows: pd.DataFrame) -> pd.Series:
-        return rows["ordered"].dt.dayofweek >= 5
+        return rows["ordered"].dt.day_of_week >= 5
 
     monkeypatch.setitem(custom.OWN_FEATURES, "weekend", weekend)
     ordered = pd.Series(pd.date_range("2024-03-01", periods=40, freq="D"))  # prepare's naive UTC datetimes
