@@ -377,6 +377,18 @@ def test_the_prediction_log_is_off_by_default_and_bounded_when_on(
     assert PredictionLog.objects.first().rows == 2
 
 
+def test_the_admin_names_the_model_version_that_answered_each_logged_request(
+    admin_client: Client, client: Client, rows: list, settings: Settings
+) -> None:
+    settings.SERVING_PREDICTION_LOG = True
+    answer = post(client, {"instances": rows[:2]}).json()["model"]  # serving a model registers it
+    ModelVersion.objects.filter(sha256=answer["sha256"]).update(version="model@v0.0.9")  # as once tagged
+    listing = admin_client.get("/admin/serving/predictionlog/").text
+    assert "model version" in listing.lower() and "model@v0.0.9" in listing
+    entry = PredictionLog.objects.get()
+    assert "model@v0.0.9" in admin_client.get(f"/admin/serving/predictionlog/{entry.pk}/change/").text
+
+
 def test_admin_lists_model_versions(admin_client: Client, client: Client, model_copy: Path) -> None:
     served = client.get("/api/health").json()["model"]  # serving a model registers it
     versions = admin_client.get("/admin/serving/modelversion/")

@@ -1,6 +1,7 @@
 """Admin pages for the ops colleague: which models served, and what they were asked."""
 
 from django.contrib import admin
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 
 from .models import ModelVersion, PredictionLog
@@ -22,6 +23,16 @@ class ModelVersionAdmin(RecordAdmin):
 
 @admin.register(PredictionLog)
 class PredictionLogAdmin(RecordAdmin):
-    list_display = ("created", "model_sha256", "rows")
+    list_display = ("created", "version", "model_sha256", "rows")
     list_filter = ("model_sha256",)
-    readonly_fields = ("created", "model_sha256", "rows", "inputs", "outputs")
+    readonly_fields = ("created", "version", "model_sha256", "rows", "inputs", "outputs")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PredictionLog]:
+        """Each entry with the version name of the model that answered it (in one query, not one per row)."""
+        named = ModelVersion.objects.filter(sha256=OuterRef("model_sha256")).values("version")[:1]
+        return super().get_queryset(request).annotate(version=Subquery(named))
+
+    @admin.display(description="model version", ordering="version")
+    def version(self, entry: PredictionLog) -> str:
+        """The answering model's version name, or its sha256 prefix if it was never registered."""
+        return getattr(entry, "version", None) or entry.model_sha256[:12]
