@@ -2,6 +2,7 @@
 
 import ast
 import json
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 import yaml
 
 from {{ cookiecutter.package_name }} import evaluate, prepare, progress, train
+from {{ cookiecutter.package_name }}.atomic import atomic_dir, atomic_path
 from {{ cookiecutter.package_name }}.data.schema import feature_schema, split_xy
 from {{ cookiecutter.package_name }}.errors import ModelIntegrityError, PipelineError
 from {{ cookiecutter.package_name }}.paths import (
@@ -173,3 +175,18 @@ def test_serving_report_and_gitops_depend_on_the_registry_not_on_each_other() ->
         imported = set().union(*(imported_files(package, path) for path in part.rglob("*.py")))
         crossing = [path for path in imported for other in parts if other != part and path.is_relative_to(other)]
         assert not crossing, f"{part.name} imports {crossing}"
+
+
+def test_outputs_written_atomically_are_as_readable_as_a_plain_write(tmp_path: Path) -> None:
+    def mode(path: Path) -> int:
+        return stat.S_IMODE(path.stat().st_mode)
+
+    (tmp_path / "plain.txt").write_text("x")
+    (tmp_path / "plain").mkdir()
+    with atomic_path(tmp_path / "model.joblib") as tmp:
+        tmp.write_text("x")
+    with atomic_dir(tmp_path / "plots") as tmp:
+        (tmp / "confusion.json").write_text("{}")
+    # not tempfile's private 0600 and 0700: a Docker image's non-root user must read the model
+    assert mode(tmp_path / "model.joblib") == mode(tmp_path / "plain.txt")
+    assert mode(tmp_path / "plots") == mode(tmp_path / "plain")
