@@ -112,6 +112,7 @@ X_FRAME_OPTIONS = "DENY"
 SERVING_MODEL_PATH = Path(os.environ.get("SERVING_MODEL_PATH", BASE_DIR / "models" / "model.joblib"))
 SERVING_RUNTIME = os.environ.get("SERVING_RUNTIME", "auto")  # auto: models/model.onnx when checked, else the pickle
 SERVING_MAX_ROWS = int(os.environ.get("SERVING_MAX_ROWS", "1000"))
+DATA_UPLOAD_MAX_NUMBER_FILES = SERVING_MAX_ROWS  # images per upload: one file per row (Django's own limit: 100)
 SERVING_MAX_TEXT_CHARS = int(os.environ.get("SERVING_MAX_TEXT_CHARS", "10000"))  # per text feature of a row
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("SERVING_MAX_BODY_BYTES", str(5 * 1024 * 1024)))
 SERVING_MAX_UPLOAD_BYTES = int(os.environ.get("SERVING_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))  # image uploads

@@ -98,14 +98,19 @@ def test_a_record_added_in_the_admin_is_labelled(admin_client: Client, row: dict
     assert record.label != "" and record.label_error == "" and record.model_version == manifest["sha256"][:12]
 
 
-def test_a_record_the_model_cannot_take_is_saved_unlabelled_with_the_reason(manifest: dict) -> None:
+def test_a_record_the_model_cannot_take_is_saved_unlabelled_with_the_reason(
+    manifest: dict, row: dict, settings: Settings
+) -> None:
     record = Record.objects.create(row={"not_a_feature": 1})
     record.refresh_from_db()
     assert record.pk and record.label == "" and record.model_version == "" and record.labelled_at is None
-    if image_feature(manifest):
+    if feature := image_feature(manifest):
         assert record.label_error == "image: no file: this model labels images"
         broken = Record.objects.create(image=SimpleUploadedFile("broken.png", b"not an image"))
         assert broken.label == "" and "broken.png: not an image" in broken.label_error
+        settings.SERVING_MAX_IMAGE_PIXELS = 10  # the API's limit holds for records too
+        huge = Record.objects.create(image=png(row, feature))
+        assert huge.label == "" and "over the limit of 10" in huge.label_error
         return
     required = next(f["name"] for f in manifest["features"] if not f["nullable"])
     assert f"{required}: Field required" in record.label_error

@@ -113,18 +113,28 @@ def test_requests_without_images_get_the_status_that_says_why(
     assert missing.json()["detail"] == "no file in the field 'image' (files came in: file)"
     json_body = client.post("/api/predict/image", data="{}", content_type="application/json")
     assert json_body.status_code == 415
+    # SERVING_MAX_ROWS files, not Django's default of 100 (config/settings.py raises it)
+    assert upload(client, [(f"{i}.png", good) for i in range(101)]).status_code == 200
     settings.SERVING_MAX_ROWS = 1
     assert upload(client, [("a.png", good), ("b.png", good)]).status_code == 413
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    as_text = client.post("/api/predict/image", {"image": "iVBORw0KGgo" * 20})  # base64 in a text field
+    assert as_text.status_code == 413
+    assert as_text.json()["detail"] == "form fields over 100 bytes: send images as files in the field 'image'"
     settings.SERVING_MAX_UPLOAD_BYTES = 100
     too_big = upload(client, [("a.png", good * 10)])
     assert too_big.status_code == 413
     assert "over 100 bytes" in too_big.json()["detail"]
 
 
-def test_the_json_endpoint_sends_image_clients_to_the_upload(client: Client, served: dict) -> None:
+def test_the_json_endpoint_sends_image_clients_to_the_upload(client: Client, served: dict, digits: Any) -> None:
     response = client.post("/api/predict", data={"instances": [{}]}, content_type="application/json")
     assert response.status_code == 422
     assert "/api/predict/image" in response.json()["detail"]
+    handle = io.BytesIO(png(digits.images[0]))
+    handle.name = "a.png"
+    files = client.post("/api/predict", {"image": handle})  # multipart/form-data
+    assert files.status_code == 422 and "/api/predict/image" in files.json()["detail"]  # not "send JSON"
 
 
 def test_openapi_documents_the_upload(client: Client, served: dict) -> None:

@@ -53,13 +53,15 @@ def predict_row(served: Served, record: "Record") -> dict[str, Any]:
 def predict_image(served: Served, record: "Record", feature: Feature) -> dict[str, Any]:
     """Read the record's image as the model's image feature was trained (size, color), then predict it."""
     from ..data.images import load_image, spec_of  # image projects only
+    from ..serving import conf
     from ..serving.predictor import predict_images
 
     if not record.image:
         raise Unlabelable("image: no file: this model labels images")
     # Read through chunks(): a file just uploaded is not in storage yet, and must stay open for the save.
     source = io.BytesIO(b"".join(record.image.chunks()))
-    pixels = load_image(source, spec_of(feature), record.image.name)
+    # the API's limit too: a record saved from a public form must not decode an image of any size
+    pixels = load_image(source, spec_of(feature), record.image.name, conf.setting("SERVING_MAX_IMAGE_PIXELS"))
     return predict_images(served.loaded, [pixels])
 
 

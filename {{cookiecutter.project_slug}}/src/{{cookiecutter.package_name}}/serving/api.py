@@ -96,9 +96,11 @@ def unexpected(request: HttpRequest, exc: Exception) -> JsonResponse:
 
 
 def served_for(request: HttpRequest, content_type: str, images: bool) -> Served:
-    """The served model, for a request of `content_type` that sends images or rows; Refusal (415, 503, 422) if not."""
-    if request.content_type != content_type:
-        raise Refusal(415, f"content type must be {content_type}, not {request.content_type or 'none'!r}")
+    """The served model, for a request of `content_type` that sends images or rows; Refusal (503, 422, 415) if not.
+
+    The wrong endpoint for the model is named before the content type: a file sent to /api/predict
+    is pointed to /api/predict/image, not told to send JSON.
+    """
     try:
         served = store.get()
     except ModelUnavailable as exc:
@@ -109,6 +111,8 @@ def served_for(request: HttpRequest, content_type: str, images: bool) -> Served:
     if reads_images and not images:
         raise Refusal(422, f"this model reads images: POST them as multipart/form-data, field {IMAGE_FIELD!r}, "
                            "to /api/predict/image")  # fmt: skip
+    if request.content_type != content_type:
+        raise Refusal(415, f"content type must be {content_type}, not {request.content_type or 'none'!r}")
     return served
 
 
@@ -149,8 +153,11 @@ def predict_image_endpoint(request: HttpRequest) -> JsonResponse:
         return error(413, f"request body over {limit:,} bytes: send fewer or smaller images per request")
     try:
         uploads = request.FILES.getlist(IMAGE_FIELD)
-    except (TooManyFilesSent, RequestDataTooBig):
+    except TooManyFilesSent:
         return error(413, f"too many files: send at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} per request")
+    except RequestDataTooBig:  # the form's text fields, not its files
+        return error(413, f"form fields over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes: send images as files "
+                          f"in the field {IMAGE_FIELD!r}")  # fmt: skip
     except MultiPartParserError as exc:
         return error(400, f"malformed multipart body: {exc}")
     if not uploads:
