@@ -21,8 +21,9 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 
 def copy_inputs(target: Path) -> None:
-    """Copy params.yaml and the raw data into `target`."""
+    """Copy params.yaml, dvc.yaml (whose stages may read params.yaml sections of your own) and the raw data."""
     shutil.copy(PROJECT / "params.yaml", target)
+    shutil.copy(PROJECT / "dvc.yaml", target)
     if (PROJECT / "data" / "raw").is_dir():
         shutil.copytree(PROJECT / "data" / "raw", target / "data" / "raw")
 
