@@ -109,6 +109,12 @@ def test_pr_report_shows_the_metric_and_param_diffs(loop: tuple[Project, Path]) 
     metrics = project.json("metrics/metrics.json")
     assert "| `accuracy` | " in report and f"{metrics['accuracy']:.6g}" in report
 
+    head = project.run("git", "rev-parse", "HEAD").stdout
+    refused = make(project, "retrain", check=False)  # on the pull request's branch, not main
+    assert refused.returncode != 0
+    assert "retrain commits to main, but fewer-trees is checked out: git switch main first" in refused.stderr
+    assert project.run("git", "rev-parse", "HEAD").stdout == head  # the branch did not move
+
 
 def test_retrain_commits_tags_and_pushes_once(loop: tuple[Project, Path], tmp_path: Path) -> None:
     project, origin = loop

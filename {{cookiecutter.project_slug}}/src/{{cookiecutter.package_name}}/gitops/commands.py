@@ -19,11 +19,12 @@ def repro() -> list[str]:
     )
     ran, errors = [], []
     for line in process.stdout or []:
-        print(line, end="")
+        print(line, end="", flush=True)  # a CI log shows it as it comes, not when the buffer fills
         if line.startswith("Running stage '"):
             ran.append(line.split("'")[1])
         if line.lower().startswith("error"):
             errors.append(line.strip())
-    if process.wait() != 0:
-        raise PipelineError(f"dvc repro failed: {' / '.join(errors) or 'see the output above'}")
+    if process.wait() != 0:  # the first error is the stage's own line; DVC's "failed to reproduce" repeats it
+        reason = errors[0].removeprefix("error: ") if errors else "see the output above"
+        raise PipelineError(f"dvc repro failed: {reason}")
     return ran

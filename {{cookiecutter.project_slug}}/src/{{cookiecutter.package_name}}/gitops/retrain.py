@@ -54,7 +54,10 @@ def attempt(remote: str, branch: str, push_data: bool) -> str | None:
 
 
 def start_from_remote(remote: str, branch: str) -> None:
-    """Move to the remote's latest commit, refusing to drop local work."""
+    """Move to the remote's latest commit, refusing to drop local work or to move another branch."""
+    current = git("symbolic-ref", "--short", "-q", "HEAD", check=False).stdout.strip()
+    if current and current != branch:  # a detached HEAD (some CI checkouts) has no branch to move
+        raise PipelineError(f"retrain commits to {branch}, but {current} is checked out: git switch {branch} first")
     git("fetch", "-q", "--tags", remote, branch)
     if git("status", "--porcelain", "--untracked-files=no").stdout.strip():
         raise PipelineError("retrain needs a clean working tree: commit or stash your changes first")
