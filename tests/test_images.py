@@ -238,9 +238,13 @@ def test_hidden_files_in_class_folders_are_ignored(shapes_copy: Project) -> None
     (project.path / SAMPLE / "circle" / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
     (project.path / SAMPLE / "square" / ".ipynb_checkpoints").mkdir()
     (project.path / SAMPLE / "square" / ".ipynb_checkpoints" / "00-checkpoint.png").write_text("not an image")
+    (project.path / SAMPLE / "triangle" / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0")  # Windows' thumbnails
     assert "prepare" in project.ran_stages(project.dvc("repro").stdout)
     files = prepared(project).index
-    assert len(files) == SAMPLE_FILES and not any("/." in file for file in files)
+    assert len(files) == SAMPLE_FILES and not any("/." in file or "Thumbs" in file for file in files)
+    (project.path / SAMPLE / "circle" / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud2")  # Finder rewrites it
+    (project.path / SAMPLE / "circle" / "desktop.ini").write_text("[.ShellClassInfo]\n")
+    assert project.ran_stages(project.dvc("repro").stdout) == []  # .dvcignore: not data, nothing reruns
 
 
 def unusual_images() -> dict[str, Image.Image]:

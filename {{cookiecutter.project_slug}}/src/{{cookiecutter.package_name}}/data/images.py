@@ -117,9 +117,14 @@ def load_image(
     return np.asarray(pixels, dtype=np.float32).reshape(-1) / 255
 
 
+# Files that Windows writes into image folders by itself: never a user's image.
+SYSTEM_FILES = {"thumbs.db", "desktop.ini"}
+
+
 def visible(path: Path, root: Path) -> bool:
-    """Not hidden, nor inside a hidden folder, below `root` (.DS_Store, .gitkeep, .ipynb_checkpoints)."""
-    return not any(part.startswith(".") for part in path.relative_to(root).parts)
+    """Not hidden, nor inside a hidden folder, below `root` (.DS_Store, .gitkeep, .ipynb_checkpoints), nor Thumbs.db."""
+    parts = path.relative_to(root).parts
+    return not any(part.startswith(".") for part in parts) and path.name.lower() not in SYSTEM_FILES
 
 
 def image_files(folder: Path, root: Path | None = None) -> list[Path]:
