@@ -95,6 +95,10 @@ def merge_param_change(project: Project, trees: int) -> None:
 
 def test_pr_report_shows_the_metric_and_param_diffs(loop: tuple[Project, Path]) -> None:
     project, _ = loop
+    make(project, "pr-report", "BASE=origin/main")  # nothing changed: every metric is still listed
+    unchanged = (project.path / "report.md").read_text()
+    accuracy = f"{project.json('metrics/metrics.json')['accuracy']:.6g}"
+    assert "Stages that ran: none" in unchanged and f"| `accuracy` | {accuracy} | {accuracy} | +0 |" in unchanged
     project.run("git", "checkout", "-q", "-b", "fewer-trees")
     project.set_params(
         "train", hyperparams={"random_forest": {"n_estimators": 10, "max_depth": 2, "min_samples_leaf": 1}}

@@ -35,9 +35,9 @@ def diff_table(diff: dict[str, dict[str, dict[str, Any]]], kind: str, base: str,
 
 
 def build_report(base: str, ran: list[str]) -> str:
-    """The Markdown report: stages that ran, metrics diff, params diff."""
+    """The Markdown report: stages that ran, every metric against the base, the params that changed."""
     with Repo(".") as repo:
-        metrics = repo.metrics.diff(a_rev=base).get("diff", {})
+        metrics = repo.metrics.diff(a_rev=base, all=True).get("diff", {})  # unchanged ones too: the whole picture
         params = repo.params.diff(a_rev=base).get("diff", {})
     stages = ", ".join(f"`{name}`" for name in ran) if ran else "none (the pipeline was up to date)"
     return "\n".join(
