@@ -227,9 +227,11 @@ def test_dvc_repro_stops_at_a_bad_image_and_keeps_the_model(shapes_copy: Project
     project = shapes_copy
     before = output_hashes(project)
     (project.path / SAMPLE / "triangle" / "notes.png").write_text("not an image\n")
+    (project.path / SAMPLE / "circle" / "copy.png").write_bytes(b"\x89PNG\r\n")  # a copy cut short
     result = project.dvc("repro", check=False)
     assert result.returncode != 0 and "exited with 1" in result.stderr
-    assert "error: data/raw/images/triangle/notes.png: not an image" in result.stderr
+    first = "error: data/raw/images/circle/copy.png: "  # every bad file in one run, in the files' order
+    assert first in result.stderr and "; 1 more unreadable file: data/raw/images/triangle/notes.png" in result.stderr
     assert output_hashes(project) == before
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import DataError, PipelineError
+from ..formatting import counted
 from ..progress import progress
 from .schema import Feature
 
@@ -155,10 +156,18 @@ def read_image_folder(root: Path, spec: ImageSpec, target: str) -> pd.DataFrame:
     classes = class_folders(root)
     files = [path for paths in classes.values() for path in paths]
     pixels = np.empty((len(files), spec.pixels), dtype=np.float32)
+    unreadable: list[tuple[Path, ImageError]] = []
     with progress(len(files), f"prepare: read {root}", unit="images") as bar:
         for i, path in enumerate(files):
-            pixels[i] = load_image(path, spec, path.as_posix())
+            try:
+                pixels[i] = load_image(path, spec, path.as_posix())
+            except ImageError as exc:  # read on: one run names every bad file
+                unreadable.append((path, exc))
             bar.update(1)
+    if unreadable:
+        others = [path.as_posix() for path, _ in unreadable[1:]]
+        more = f"; {counted(len(others), 'more unreadable file')}: {', '.join(others[:5])}" if others else ""
+        raise ImageError(f"{unreadable[0][1]}{more}{', ...' if len(others) > 5 else ''}")
     frame = pd.DataFrame(pixels, columns=pixel_columns(spec.pixels))
     frame.index = pd.Index([path.as_posix() for path in files], name=FILE_INDEX)
     frame[target] = np.array([label for label, paths in classes.items() for _ in paths], dtype=object)
