@@ -19,7 +19,8 @@ def process_umask() -> int:
 
 # tempfile makes its files 0600 and folders 0700; the results get the modes a plain write gives
 # them, so that teammates, a web server's user and a Docker image's non-root user can read them.
-FILE_MODE, DIR_MODE = 0o666 & ~process_umask(), 0o777 & ~process_umask()
+UMASK = process_umask()
+FILE_MODE, DIR_MODE = 0o666 & ~UMASK, 0o777 & ~UMASK
 
 
 @contextmanager

@@ -164,10 +164,11 @@ def read_image_folder(root: Path, spec: ImageSpec, target: str) -> pd.DataFrame:
             except ImageError as exc:  # read on: one run names every bad file
                 unreadable.append((path, exc))
             bar.update(1)
-    if unreadable:
+    if unreadable:  # the first one's problem, then the others' paths
         others = [path.as_posix() for path, _ in unreadable[1:]]
-        more = f"; {counted(len(others), 'more unreadable file')}: {', '.join(others[:5])}" if others else ""
-        raise ImageError(f"{unreadable[0][1]}{more}{', ...' if len(others) > 5 else ''}")
+        listed = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+        more = f"; {counted(len(others), 'more unreadable file')}: {listed}" if others else ""
+        raise ImageError(f"{unreadable[0][1]}{more}")
     frame = pd.DataFrame(pixels, columns=pixel_columns(spec.pixels))
     frame.index = pd.Index([path.as_posix() for path in files], name=FILE_INDEX)
     frame[target] = np.array([label for label, paths in classes.items() for _ in paths], dtype=object)

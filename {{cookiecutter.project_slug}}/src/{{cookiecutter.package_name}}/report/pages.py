@@ -254,8 +254,7 @@ def example_row(manifest: Manifest, profile: dict | None) -> dict[str, Any]:
         info = stats.get(feature["name"], {})
         if feature["kind"] == "number":
             mean = info.get("mean") or 0
-            whole = feature["dtype"].startswith(("int", "uint", "Int", "UInt"))
-            row[feature["name"]] = round(mean) if whole else round(mean, 3)
+            row[feature["name"]] = round(mean) if pd.api.types.is_integer_dtype(feature["dtype"]) else round(mean, 3)
         elif feature["kind"] == "date":
             row[feature["name"]] = info.get("max") or "2024-01-01"
         else:
