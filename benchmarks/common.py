@@ -47,7 +47,7 @@ class Runner:
 
     def __init__(self, project: Path) -> None:
         self.project = project
-        if not (project / ".venv").exists():  # the stages run .venv/bin/python: this environment's, as `make install`
+        if not (project / ".venv").exists():  # the stages' bin/python runs .venv's: this environment's
             (project / ".venv").symlink_to(BIN.parent)
         self.env = {
             **os.environ,

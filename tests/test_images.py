@@ -217,7 +217,7 @@ def test_a_bad_input_is_one_line_and_keeps_the_outputs(
     project = shapes_copy
     before = output_hashes(project)
     change(project)
-    result = project.run(".venv/bin/python", "-m", f"{project.package}.prepare", check=False)  # as dvc.yaml runs it
+    result = project.run("bin/python", "-m", f"{project.package}.prepare", check=False)  # as dvc.yaml runs it
     assert result.returncode == 1
     assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith(message), result.stderr
     assert output_hashes(project) == before  # no output changed, and no temporary file left beside them

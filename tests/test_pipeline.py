@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -102,6 +104,60 @@ def test_a_train_param_change_reruns_train_and_evaluate_only(trained_default: Pr
     assert project.json("models/model.json")["sha256"] != before
     assert project.json("models/model.json")["params"]["train"]["hyperparams"]["random_forest"]["n_estimators"] == 20
     assert repro(project) == []
+
+
+def plain_shell(project: Project, home: Path) -> dict[str, str]:
+    """A plain shell in the project: no venv activated, nothing of this environment on PATH or PYTHONPATH."""
+    home.mkdir(exist_ok=True)
+    keep = ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "DVC_NO_ANALYTICS")
+    return {"PATH": "/usr/bin:/bin", "HOME": str(home), **{key: project.env()[key] for key in keep}}
+
+
+def test_experiments_run_in_dvcs_temporary_workspaces(trained_default: Project, tmp_path: Path) -> None:
+    """`dvc exp run --temp` and `--queue` run the stages in clones under .dvc/tmp/exps/, which have no .venv."""
+    project = trained_default.copy(tmp_path / "project")
+    project.commit_all("First model")
+    shell = plain_shell(project, tmp_path / "home")
+    dvc = str(project.path / ".venv" / "bin" / "dvc")
+    before = digests(project)
+
+    temp = project.run(dvc, "exp", "run", "--temp", "-S", "train.model=linear", "-n", "linear", env=shell)
+    assert project.ran_stages(temp.stdout) == ["train", "evaluate"], temp.stdout
+    assert digests(project) == before  # the workspace keeps its model: the experiment ran in its own clone
+
+    # A queued experiment runs the code it was queued with, even once the workspace's code has moved on.
+    train = project.path / "src" / project.package / "train.py"
+    code = train.read_text()
+    train.write_text(code.replace("\ndef main(", '\nprint("the queued code")\n\n\ndef main(', 1))
+    project.run(dvc, "exp", "run", "--queue", "-S", "train.model=gradient_boosting", "-n", "boosted", env=shell)
+    train.write_text(code)
+    try:
+        project.run("make", "queue", env=shell)  # DVC starts its workers as a plain `dvc`: the Makefile's PATH
+        deadline = time.monotonic() + 300
+        while "boosted" not in (done := finished(project, dvc, shell)) and time.monotonic() < deadline:
+            time.sleep(1)
+        assert done.get("boosted") == "Success", project.run(dvc, "queue", "logs", "boosted", env=shell).stdout
+    finally:
+        project.run(dvc, "queue", "stop", "--kill", env=shell, check=False)
+    assert "the queued code" in project.run(dvc, "queue", "logs", "boosted", env=shell).stdout
+    shown = json.loads(project.run(dvc, "exp", "show", "--json", env=shell).stdout)
+    experiments = {exp["name"]: exp for run in shown for exp in (run.get("experiments") or [])}
+    params = {name: exp["revs"][0]["data"]["params"]["params.yaml"]["data"]["train"]["model"]
+              for name, exp in experiments.items()}  # fmt: skip
+    assert params == {"linear": "linear", "boosted": "gradient_boosting"}
+    assert digests(project) == before
+
+    # Without a .venv, a stage names the fix.
+    (project.path / ".venv").unlink()
+    missing = project.run("bin/python", "-c", "pass", env=shell, check=False)
+    assert missing.returncode == 1
+    assert missing.stderr == f"bin/python: {project.path} has no .venv: run `make install` there first\n"
+
+
+def finished(project: Project, dvc: str, shell: dict[str, str]) -> dict[str, str]:
+    """The queued experiments that finished, by name: Success or Failed."""
+    status = project.run(dvc, "queue", "status", env=shell).stdout.splitlines()
+    return {words[1]: words[-1] for words in map(str.split, status) if words and words[-1] in ("Success", "Failed")}
 
 
 def test_a_trained_default_model_is_under_the_large_file_limit(trained_default: Project) -> None:
