@@ -76,7 +76,7 @@ def layer_venv(project: Path) -> None:
     The template's venv holds every package the project needs, byte-compiled: the new venv's site-packages adds
     it with `site.addsitedir`, and each of its console scripts (dvc, mkdocs, gto, ...) gets a copy that runs
     the new venv's Python. The project's own `make install` then finds its dependencies installed and only adds
-    the project itself (3.3 s here, against 38 s for a full install with pip's cache warm: bench_demo.py).
+    the project itself (about 3 s here, against 38 s for a full install with pip's cache warm: bench_demo.py).
     """
     base = Path(sys.prefix)
     target = project / ".venv"
