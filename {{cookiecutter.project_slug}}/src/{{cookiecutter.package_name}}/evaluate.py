@@ -2,12 +2,13 @@
 
 from .atomic import atomic_dir, write_json
 from .data.dtypes import read_parquet
+from .data.reference import predictions_reference
 from .data.schema import image_feature, split_xy
 from .errors import run_main
 from .modeling.metrics import cv_metrics, score
 from .modeling.plots import PLOT_NAMES, classification_plots, feature_importance, regression_plots
 from .modeling.predict import predict_table
-from .paths import METRICS_PATH, MODEL_PATH, PLOTS_DIR, TEST_PATH
+from .paths import METRICS_PATH, MODEL_PATH, PLOTS_DIR, PREDICTIONS_REFERENCE_PATH, TEST_PATH
 from .registry.artifacts import load_model
 
 
@@ -26,6 +27,8 @@ def main() -> None:
     with atomic_dir(PLOTS_DIR) as tmp:
         for name in PLOT_NAMES:
             write_json(tmp / f"{name}.json", plots.get(name, []))
+    answers = predictions_reference(predictions.predicted, task, loaded.manifest["sha256"])
+    write_json(PREDICTIONS_REFERENCE_PATH, answers)
     write_json(METRICS_PATH, metrics)
     print(f"evaluate: {metrics}")
 

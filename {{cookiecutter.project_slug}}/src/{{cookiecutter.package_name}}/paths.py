@@ -9,6 +9,10 @@ PREPARED_DIR = Path("data/prepared")
 TRAIN_PATH = PREPARED_DIR / "train.parquet"
 TEST_PATH = PREPARED_DIR / "test.parquet"
 PROFILE_PATH = Path("reports/data_profile.json")
+# What the monitor compares served data with: the training distributions, the test rows' answers.
+REFERENCE_PATH = Path("reports/reference.json")
+PREDICTIONS_REFERENCE_PATH = Path("reports/predictions_reference.json")
+MONITORING_PATH = Path("reports/monitoring.json")  # written by `manage.py monitor`, read by the site
 MODEL_PATH = Path("models/model.joblib")
 MANIFEST_PATH = MODEL_PATH.with_suffix(".json")  # the manifest sits beside the model
 METRICS_PATH = Path("metrics/metrics.json")

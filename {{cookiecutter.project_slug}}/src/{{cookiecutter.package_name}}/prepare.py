@@ -11,10 +11,11 @@ from .data.dtypes import compact
 from .data.images import image_folder, image_spec, read_image_folder
 from .data.load import load_dataset
 from .data.profile import profile
+from .data.reference import training_reference
 from .data.task import infer_task
 from .errors import DataError, PipelineError, run_main
 from .params import load_params
-from .paths import DVC_FILE, PROFILE_PATH, TEST_PATH, TRAIN_PATH
+from .paths import DVC_FILE, PROFILE_PATH, REFERENCE_PATH, TEST_PATH, TRAIN_PATH
 
 # The params.yaml sections this stage reads (and train.task, which decides whether to stratify).
 SECTIONS = ("data", "prepare")
@@ -73,11 +74,13 @@ def main() -> None:
         frame, image = compact(load_dataset(data), target, params["prepare"].get("float32", True), text), None
     data_profile = profile(frame, target, task, image, text)
     train, test = split(frame, target, params["prepare"]["split"], params["prepare"]["seed"], task)
+    reference = training_reference(train, test, target, image, text)  # what the served data is compared with
     features = frame.shape[1] - 1
     del frame  # the split holds copies: free the whole table before writing them
     write_parquet(train, TRAIN_PATH)
     write_parquet(test, TEST_PATH)
     write_json(PROFILE_PATH, data_profile)
+    write_json(REFERENCE_PATH, reference)
     print(f"prepare: {len(train)} train and {len(test)} test rows, {features} features")
 
 

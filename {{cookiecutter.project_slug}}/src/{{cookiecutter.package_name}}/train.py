@@ -11,6 +11,7 @@ from sklearn.pipeline import Pipeline
 
 from .data.dtypes import read_parquet, release_unused
 from .data.images import image_spec
+from .data.reference import served_ranges
 from .data.schema import Feature, feature_schema, image_feature, split_xy
 from .data.task import infer_task
 from .errors import PipelineError, run_main
@@ -88,6 +89,7 @@ def main() -> None:
         schema = [image_spec(params["prepare"]).feature()]
     else:
         schema = feature_schema(features, tuple(params["data"].get("text") or ()))
+    seen = served_ranges(features, labels, schema, task)  # what serving counts as outside training
     native = native_encoding(train_params["model"], schema)
     pipeline = build_pipeline(train_params, task, schema, observed_categories(features, schema) if native else None)
     encoder = None
@@ -116,7 +118,7 @@ def main() -> None:
         "params": {"train": train_params, "prepare": params["prepare"]},
         "metrics": score(task, test_labels, predictions) | cv_metrics(search),
         "search": search,
-        "data": {"train_rows": rows, "sha256": train_hash},
+        "data": {"train_rows": rows, "sha256": train_hash, **seen},
         "versions": {"python": platform.python_version(), **{lib: version(lib) for lib in LIBRARIES}},
         "git_commit": git_commit(),
     }

@@ -53,7 +53,8 @@ class Manifest(TypedDict):
     params: dict[str, Any]  # {"train": ..., "prepare": ...} as in params.yaml
     metrics: dict[str, float | None]  # None: undefined on the test rows (NaN), written as null
     search: dict[str, Any] | None
-    data: dict[str, Any]  # {"train_rows": ..., "sha256": ...}
+    # {"train_rows", "sha256", "ranges": {number feature: [min, max]}, "target_deciles"}: what serving counts as unusual
+    data: dict[str, Any]
     versions: dict[str, str]  # python and library versions
     git_commit: str | None
     onnx: NotRequired[OnnxCheck]
