@@ -32,3 +32,13 @@ def worker_exit(server: object, worker: object) -> None:
 
     with contextlib.suppress(ModelUnavailable):
         store.get().loaded.close()
+
+
+def child_exit(server: object, worker: object) -> None:
+    """Drop a dead worker's live gauges from /metrics (its counters stay: they are the history)."""
+    import os
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

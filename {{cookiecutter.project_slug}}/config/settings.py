@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "config",  # the site's own system checks
 ]
 MIDDLEWARE = [
+    "{{ cookiecutter.package_name }}.serving.metrics.MetricsMiddleware",  # first: it times the whole answer
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -118,7 +119,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("SERVING_MAX_BODY_BYTES", str(5
 SERVING_MAX_UPLOAD_BYTES = int(os.environ.get("SERVING_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))  # image uploads
 SERVING_MAX_IMAGE_PIXELS = int(os.environ.get("SERVING_MAX_IMAGE_PIXELS", "25000000"))  # per image, before decoding
 SERVING_PREDICTION_LOG = env_bool("SERVING_PREDICTION_LOG", False)
-SERVING_PREDICTION_LOG_MAX_ROWS = int(os.environ.get("SERVING_PREDICTION_LOG_MAX_ROWS", "10000"))
+SERVING_PREDICTION_LOG_MAX_ROWS = int(os.environ.get("SERVING_PREDICTION_LOG_MAX_ROWS", "10000"))  # rows, newest kept
+# Prometheus metrics at /metrics; with a token, a scraper must send it (Authorization: Bearer <token>).
+SERVING_METRICS = env_bool("SERVING_METRICS", True)
+SERVING_METRICS_TOKEN = os.environ.get("SERVING_METRICS_TOKEN", "")
 
 LOGGING = {
     "version": 1,

@@ -16,6 +16,7 @@ from pytest_django.fixtures import Settings
 from {{ cookiecutter.package_name }} import prepare, train
 from {{ cookiecutter.package_name }}.autolabel.models import Record
 from {{ cookiecutter.package_name }}.serving.model_store import store
+from {{ cookiecutter.package_name }}.serving.models import PredictionLog
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +88,23 @@ def test_a_record_is_labelled_when_saved_as_the_api_predicts(client: Client, row
         assert record.confidence == pytest.approx(max(answer["probabilities"][0]))
     else:
         assert record.confidence is None
+
+
+def test_with_the_log_on_a_labelling_is_logged_as_an_api_call_is(
+    client: Client, row: dict, manifest: dict, settings: Settings
+) -> None:
+    settings.SERVING_PREDICTION_LOG = True
+    Record.objects.create(**record_inputs(row, manifest))
+    api_answer(client, row, manifest)
+    by_record, by_api = PredictionLog.objects.order_by("id")
+    assert (by_record.source, by_api.source) == ("autolabel", "image" if image_feature(manifest) else "api")
+    assert by_record.prediction == by_api.prediction and by_record.model_sha256 == manifest["sha256"]
+    if not image_feature(manifest):
+        assert {**by_record.inputs} == by_api.inputs  # the monitor compares them alike
+    else:
+        assert {key: by_record.inputs[key] for key in ("brightness", "contrast")} == {
+            key: by_api.inputs[key] for key in ("brightness", "contrast")
+        }
 
 
 def test_a_record_added_in_the_admin_is_labelled(admin_client: Client, row: dict, manifest: dict) -> None:

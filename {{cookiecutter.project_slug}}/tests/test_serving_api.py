@@ -373,8 +373,9 @@ def test_the_prediction_log_is_off_by_default_and_bounded_when_on(
     settings.SERVING_PREDICTION_LOG_MAX_ROWS = 3
     for _ in range(5):
         assert post(client, {"instances": rows[:2]}).status_code == 200
-    assert PredictionLog.objects.count() == 3
-    assert PredictionLog.objects.first().rows == 2
+    assert PredictionLog.objects.count() == 3  # one entry per predicted row, the newest kept
+    newest = PredictionLog.objects.first()
+    assert (newest.source, newest.inputs, newest.label) == ("api", rows[1], None)
 
 
 def test_the_admin_names_the_model_version_that_answered_each_logged_request(
@@ -385,7 +386,7 @@ def test_the_admin_names_the_model_version_that_answered_each_logged_request(
     ModelVersion.objects.filter(sha256=answer["sha256"]).update(version="model@v0.0.9")  # as once tagged
     listing = admin_client.get("/admin/serving/predictionlog/").text
     assert "model version" in listing.lower() and "model@v0.0.9" in listing
-    entry = PredictionLog.objects.get()
+    entry = PredictionLog.objects.first()  # one entry per row
     assert "model@v0.0.9" in admin_client.get(f"/admin/serving/predictionlog/{entry.pk}/change/").text
 
 

@@ -2,6 +2,7 @@
 
 import io
 import json
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from pytest_django.fixtures import Settings
 from sklearn.datasets import load_digits
 
 from {{ cookiecutter.package_name }}.serving.model_store import store
+from {{ cookiecutter.package_name }}.serving.models import PredictionLog
 
 pytestmark = pytest.mark.django_db
 IMAGES_PER_DIGIT = 40
@@ -159,3 +161,34 @@ def test_predict_file_scores_a_folder_of_images(served: dict, image_project: Pat
     finally:
         (folder.parent / "notes.txt").unlink()
     assert not (tmp_path / "none.csv").exists()
+
+
+def monitor_status(folder: Path) -> tuple[int, dict[str, Any]]:
+    """`manage.py monitor` over the logged uploads; its exit code and report."""
+    with pytest.raises(SystemExit) as exited:
+        call_command("monitor", stdout=io.StringIO(), stderr=io.StringIO())
+    return int(exited.value.code or 0), json.loads((folder / "reports" / "monitoring.json").read_text())
+
+
+def test_the_monitor_watches_uploads_by_brightness_and_contrast(
+    client: Client, image_project: Path, digits: Any, settings: Settings, tmp_path: Path
+) -> None:
+    shutil.copytree(image_project, tmp_path / "project", ignore=shutil.ignore_patterns("data"))
+    settings.SERVING_MODEL_PATH = tmp_path / "project" / "models" / "model.joblib"
+    settings.SERVING_PREDICTION_LOG = True
+    store.reset()
+    images = digits.images[: 10 * IMAGES_PER_DIGIT]
+    for start in range(0, len(images), 100):
+        files = [(f"{start + i}.png", png(image)) for i, image in enumerate(images[start : start + 100])]
+        assert upload(client, files).status_code == 200
+    code, report = monitor_status(tmp_path / "project")
+    assert (code, report["status"]) == (0, "ok"), report["message"]
+    assert [check["name"] for check in report["checks"]] == ["image (brightness)", "image (contrast)"]
+
+    PredictionLog.objects.all().delete()
+    for start in range(0, len(images), 100):  # the same digits, faded: a camera or a scan gone pale
+        files = [(f"{start + i}.png", png(image / 3)) for i, image in enumerate(images[start : start + 100])]
+        assert upload(client, files).status_code == 200
+    code, report = monitor_status(tmp_path / "project")
+    drifted = {check["name"] for check in report["checks"] if check["drifted"]}
+    assert (code, drifted) == (1, {"image (brightness)", "image (contrast)"}), report["message"]

@@ -1,7 +1,8 @@
-"""Small shared formats: rounded numbers, Markdown table cells, "did you mean" hints, plot rows."""
+"""Small shared formats: rounded numbers, Markdown tables, short hashes and times, "did you mean" hints, plot rows."""
 
 import difflib
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -23,6 +24,26 @@ def cell(value: Any, missing: str = "") -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> str:
+    """A Markdown table."""
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def short(digest: str | None) -> str:
+    """The first 12 characters of a hash, as code."""
+    return f"`{digest[:12]}`" if digest else ""
+
+
+def when(moment: str | None) -> str:
+    """An ISO 8601 time as 2026-12-06 23:30 UTC."""
+    if not moment:
+        return ""
+    parsed = datetime.fromisoformat(moment)
+    return f"{parsed:%Y-%m-%d %H:%M} {parsed.tzname() or ''}".strip()
 
 
 def counted(number: int, noun: str) -> str:

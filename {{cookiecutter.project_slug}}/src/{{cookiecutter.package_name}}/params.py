@@ -26,6 +26,7 @@ KNOWN: dict[str, Any] = {
         "search": {**dict.fromkeys(("method", "cv", "iterations", "scoring")), "space": FREE},
         "dask": dict.fromkeys(("scheduler", "workers", "timeout")),
     },
+    "monitor": dict.fromkeys(("window", "min_rows", "p_value", "distance")),
 }
 
 

@@ -1,7 +1,8 @@
 """The one place the autolabel app talks to the model: a record's inputs in, its label out, in this process.
 
 It goes through the serving app's model store and predictor, as the API does: the same verified
-model, the same request schema built from the manifest, the same answer.
+model, the same request schema built from the manifest, the same answer, counted in the metrics
+and kept in the prediction log (source "autolabel") like an API call, so the monitor watches it too.
 """
 
 import io
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from django.utils import timezone
 from pydantic import ValidationError
 
+from ..data.reference import image_aspects
 from ..data.schema import image_feature
 from ..errors import DataError
 from ..registry.manifest import Feature
@@ -47,7 +49,9 @@ def predict_row(served: Served, record: "Record") -> dict[str, Any]:
     except ValidationError as exc:
         problems = [f"{item['field'].removeprefix('instances[0].')}: {item['message']}" for item in field_errors(exc)]
         raise Unlabelable("; ".join(problems)) from None
-    return predict_rows(served.loaded, rows)
+    from ..serving.records import answered  # the log's ORM, ready once the apps are
+
+    return answered(served, rows, predict_rows(served.loaded, rows), "autolabel")
 
 
 def predict_image(served: Served, record: "Record", feature: Feature) -> dict[str, Any]:
@@ -55,6 +59,7 @@ def predict_image(served: Served, record: "Record", feature: Feature) -> dict[st
     from ..data.images import load_image, spec_of  # image projects only
     from ..serving import conf
     from ..serving.predictor import predict_images
+    from ..serving.records import answered
 
     if not record.image:
         raise Unlabelable("image: no file: this model labels images")
@@ -62,7 +67,8 @@ def predict_image(served: Served, record: "Record", feature: Feature) -> dict[st
     source = io.BytesIO(b"".join(record.image.chunks()))
     # the API's limit too: a record saved from a public form must not decode an image of any size
     pixels = load_image(source, spec_of(feature), record.image.name, conf.setting("SERVING_MAX_IMAGE_PIXELS"))
-    return predict_images(served.loaded, [pixels])
+    logged = [{"file": record.image.name, **image_aspects(pixels)}]  # what the monitor compares, as the API logs it
+    return answered(served, logged, predict_images(served.loaded, [pixels]), "autolabel")
 
 
 def predict(record: "Record") -> dict[str, Any]:

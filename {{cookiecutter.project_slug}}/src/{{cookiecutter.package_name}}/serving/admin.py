@@ -23,9 +23,10 @@ class ModelVersionAdmin(RecordAdmin):
 
 @admin.register(PredictionLog)
 class PredictionLogAdmin(RecordAdmin):
-    list_display = ("created", "version", "model_sha256", "rows")
-    list_filter = ("model_sha256",)
-    readonly_fields = ("created", "version", "model_sha256", "rows", "inputs", "outputs")
+    list_display = ("id", "created", "version", "source", "prediction", "label")
+    list_filter = ("source", "model_sha256", "created")
+    readonly_fields = ("created", "version", "model_sha256", "source", "inputs", "prediction", "probabilities",
+                       "label", "labelled_at")  # fmt: skip
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PredictionLog]:
         """Each entry with the version name of the model that answered it (in one query, not one per row)."""

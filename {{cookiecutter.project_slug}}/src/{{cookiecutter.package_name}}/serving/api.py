@@ -1,4 +1,4 @@
-"""The HTTP API (django-ninja): POST /api/predict, GET /api/model, GET /api/health, /api/openapi.json."""
+"""The HTTP API (django-ninja): POST /api/predict, POST /api/feedback, GET /api/model, GET /api/health, OpenAPI."""
 
 import logging
 from typing import Any
@@ -8,17 +8,20 @@ from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.http import HttpRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
+from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.schema import OpenAPISchema
 from pydantic import ValidationError
 
 from ..data.images import ImageError, load_image, spec_of
+from ..data.reference import image_aspects
 from ..data.schema import image_feature
-from . import conf
+from . import conf, metrics
+from .feedback import FeedbackRequest, FeedbackResponse, record_feedback
 from .model_store import ModelUnavailable, Served, store
 from .predictor import NotFinite, model_info, predict_images, predict_rows
-from .records import log_prediction
+from .records import answered
 from .release import release_of
-from .schemas import ErrorResponse, HealthResponse, ImagePredictResponse, PredictResponse, field_errors
+from .schemas import ErrorResponse, HealthResponse, ImagePredictResponse, PredictResponse, field_errors, row_reasons
 
 # The multipart field of POST /api/predict/image that holds the images, one file each.
 IMAGE_FIELD = "image"
@@ -88,6 +91,17 @@ def refused(request: HttpRequest, exc: Refusal) -> JsonResponse:
     return error(exc.status, exc.detail)
 
 
+@api.exception_handler(NinjaValidationError)
+def invalid_body(request: HttpRequest, exc: NinjaValidationError) -> JsonResponse:
+    """A body django-ninja refused (POST /api/feedback) answers as the others do: each bad field named."""
+    errors = []
+    for item in exc.errors:
+        parts = [part for part in item.get("loc", ())[2:]]  # after ("body", <parameter>)
+        field = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in parts).lstrip(".")
+        errors.append({"field": field or "body", "message": item.get("msg", "invalid")})
+    return error(422, "invalid body: each bad field is listed in errors", errors)
+
+
 @api.exception_handler(Exception)
 def unexpected(request: HttpRequest, exc: Exception) -> JsonResponse:
     """Never a traceback: an unexpected failure is a short JSON 500 (the details go to the log)."""
@@ -127,16 +141,17 @@ def predict_endpoint(request: HttpRequest) -> JsonResponse:
     try:
         rows = served.request_model.model_validate_json(body).instances
     except ValidationError as exc:
+        metrics.refused(row_reasons(exc))
         if any(item["type"] == "json_invalid" for item in exc.errors()):
             return error(400, "request body is not valid JSON", field_errors(exc))
         return error(422, "invalid instances: each bad field is listed in errors", field_errors(exc))
     try:
         result = predict_rows(served.loaded, rows)
     except NotFinite as exc:  # within each bound, but too large together for the float32 arithmetic
+        metrics.refused(["not_finite"] * len(exc.rows))
         return error(422, "instances the model cannot compute: each is listed in errors",
                      [{"field": f"instances[{row}]", "message": str(exc)} for row in exc.rows])  # fmt: skip
-    log_prediction(served.loaded.manifest["sha256"], rows, result)
-    return JsonResponse(result)
+    return JsonResponse(answered(served, rows, result, "api"))
 
 
 @api.post(
@@ -173,15 +188,33 @@ def predict_image_endpoint(request: HttpRequest) -> JsonResponse:
         except ImageError as exc:
             errors.append({"field": f"{IMAGE_FIELD}[{index}]", "message": str(exc)})
     if errors:
+        metrics.refused(["unreadable_image"] * len(errors))
         return error(422, "unreadable images: each is listed in errors", errors)
     files = [upload.name or f"{IMAGE_FIELD}[{index}]" for index, upload in enumerate(uploads)]
     try:
         result = predict_images(served.loaded, images)
     except NotFinite as exc:
+        metrics.refused(["not_finite"] * len(exc.rows))
         return error(422, "images the model cannot compute: each is listed in errors",
                      [{"field": f"{IMAGE_FIELD}[{row}]", "message": str(exc)} for row in exc.rows])  # fmt: skip
-    log_prediction(served.loaded.manifest["sha256"], [{"file": name} for name in files], result)
-    return JsonResponse({"files": files, **result})
+    # The log keeps what the monitor compares with training: each image's brightness and contrast.
+    logged = [{"file": name, **image_aspects(image)} for name, image in zip(files, images, strict=True)]
+    return JsonResponse({"files": files, **answered(served, logged, result, "image")})
+
+
+@api.post("/feedback", response={200: FeedbackResponse, **STATUSES}, summary="Record the true labels of predictions")
+def feedback_endpoint(request: HttpRequest, body: FeedbackRequest) -> JsonResponse:
+    """Record {"feedback": [{"prediction_id", "label"}]}: the truth for logged predictions (a value for regression)."""
+    try:
+        manifest = store.get().loaded.manifest
+    except ModelUnavailable as exc:
+        return error(503, f"model unavailable: {exc}")
+    if not conf.setting("SERVING_PREDICTION_LOG"):
+        return error(409, "feedback needs the prediction log: set SERVING_PREDICTION_LOG=on, then predict")
+    recorded, errors = record_feedback(manifest, body.feedback)
+    if errors:
+        return error(422, "feedback refused, nothing recorded: each bad entry is listed in errors", errors)
+    return JsonResponse({"recorded": recorded})
 
 
 @api.get("/model", response={200: dict[str, Any], 500: ErrorResponse, 503: ErrorResponse},

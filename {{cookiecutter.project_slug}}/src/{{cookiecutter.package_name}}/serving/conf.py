@@ -8,8 +8,10 @@
 | SERVING_MAX_TEXT_CHARS | 10000 | characters per text feature of a row |
 | SERVING_MAX_UPLOAD_BYTES | 10485760 | bytes per image upload request (10 MiB; more is a 413) |
 | SERVING_MAX_IMAGE_PIXELS | 25000000 | pixels per uploaded image (width x height; more is a 422) |
-| SERVING_PREDICTION_LOG | False | keep each request and answer in the admin's prediction log |
-| SERVING_PREDICTION_LOG_MAX_ROWS | 10000 | how many prediction log entries to keep |
+| SERVING_PREDICTION_LOG | False | keep each predicted row and its feedback (the log the monitor reads) |
+| SERVING_PREDICTION_LOG_MAX_ROWS | 10000 | how many predicted rows the log keeps, the newest |
+| SERVING_METRICS | True | serve Prometheus metrics at /metrics (config/urls.py) and count requests |
+| SERVING_METRICS_TOKEN | "" | when set, /metrics answers only requests with `Authorization: Bearer <token>` |
 """
 
 from pathlib import Path
@@ -29,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     "SERVING_MAX_IMAGE_PIXELS": 25_000_000,  # a 5000x5000 photo; decoding one takes 75 MB in rgb
     "SERVING_PREDICTION_LOG": False,
     "SERVING_PREDICTION_LOG_MAX_ROWS": 10_000,
+    "SERVING_METRICS": True,
+    "SERVING_METRICS_TOKEN": "",
 }
 
 

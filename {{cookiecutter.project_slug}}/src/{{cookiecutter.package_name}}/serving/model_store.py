@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from ..errors import ModelIntegrityError
 from ..registry.artifacts import manifest_path
-from . import conf
+from . import conf, metrics
 from .release import release_of
 from .runtime import Runtime, load_runtime
 from .schemas import PredictRequest, request_model
@@ -77,6 +77,7 @@ class ModelStore:
         from .records import register_on_startup  # the records need the ORM, ready only after setup
 
         register_on_startup(loaded.manifest)
+        metrics.model_served(loaded.manifest, loaded.name)
         return self._served
 
     def reset(self) -> None:

@@ -1,6 +1,7 @@
 """Database tables: the model versions this service served and the optional prediction log, both in the admin."""
 
 from django.db import models
+from django.utils import timezone
 
 
 class ModelVersion(models.Model):
@@ -24,16 +25,26 @@ class ModelVersion(models.Model):
 
 
 class PredictionLog(models.Model):
-    """What the model was asked and answered (kept only when SERVING_PREDICTION_LOG is on)."""
+    """One predicted row: what the model was asked and answered, and the truth once feedback brings it.
 
-    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    Kept only when SERVING_PREDICTION_LOG is on; its id is the answer's prediction_id.
+    """
+
+    SOURCES = (("api", "POST /api/predict"), ("image", "POST /api/predict/image"), ("autolabel", "autolabel record"))
+
+    # A default, not auto_now_add: an import of older logs (or a test) may give the time it happened.
+    created = models.DateTimeField(default=timezone.now, db_index=True)
     model_sha256 = models.CharField(max_length=64)
-    rows = models.PositiveIntegerField()
-    inputs = models.JSONField()
-    outputs = models.JSONField()
+    source = models.CharField(max_length=20, choices=SOURCES, default="api")
+    inputs = models.JSONField()  # the validated row; for an image its file name, brightness and contrast
+    prediction = models.JSONField()
+    probabilities = models.JSONField(null=True, blank=True)
+    label = models.JSONField(null=True, blank=True)  # the true label or value, from POST /api/feedback
+    labelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ("-created",)
+        ordering = ("-id",)
+        indexes = (models.Index(fields=("model_sha256", "created"), name="serving_log_model_created"),)
 
     def __str__(self) -> str:
-        return f"{self.rows} rows at {self.created:%Y-%m-%d %H:%M:%S}"
+        return f"prediction {self.pk} at {self.created:%Y-%m-%d %H:%M:%S}"

@@ -3,10 +3,11 @@
 import logging
 from typing import Any
 
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 
 from ..registry.manifest import Manifest
-from . import conf
+from . import conf, metrics
+from .model_store import Served
 from .models import ModelVersion, PredictionLog
 from .predictor import model_info
 
@@ -46,14 +47,36 @@ def register_on_startup(manifest: Manifest) -> None:
         log.warning("model not registered (run `python manage.py migrate`): %s", exc)
 
 
-def log_prediction(sha256: str, inputs: list[dict[str, Any]], outputs: dict[str, Any]) -> None:
-    """Keep the request and answer when the log is on, and only the newest SERVING_PREDICTION_LOG_MAX_ROWS."""
+def log_prediction(sha256: str, inputs: list[dict[str, Any]], answer: dict[str, Any], source: str = "api") -> list[int]:
+    """Keep each predicted row when the log is on, and only the newest SERVING_PREDICTION_LOG_MAX_ROWS; their ids.
+
+    The ids are the answer's prediction_ids, which POST /api/feedback names; none when the log is
+    off or the database refused the rows (the answer still goes out: a log never fails a prediction).
+    """
     if not conf.setting("SERVING_PREDICTION_LOG"):
-        return
+        return []
+    probabilities = answer.get("probabilities") or [None] * len(inputs)
+    entries = [
+        PredictionLog(model_sha256=sha256, source=source, inputs=row, prediction=prediction, probabilities=shares)
+        for row, prediction, shares in zip(inputs, answer["predictions"], probabilities, strict=True)
+    ]
     try:
-        entry = PredictionLog.objects.create(model_sha256=sha256, rows=len(inputs), inputs=inputs, outputs=outputs)
-        cutoff = entry.pk - conf.setting("SERVING_PREDICTION_LOG_MAX_ROWS")
-        if cutoff > 0:
-            PredictionLog.objects.filter(pk__lte=cutoff).delete()
+        with transaction.atomic():
+            saved = PredictionLog.objects.bulk_create(entries)
+            cutoff = (saved[-1].pk or 0) - conf.setting("SERVING_PREDICTION_LOG_MAX_ROWS")
+            if cutoff > 0:
+                PredictionLog.objects.filter(pk__lte=cutoff).delete()
     except DatabaseError as exc:
         log.warning("prediction not logged: %s", exc)
+        return []
+    return [entry.pk for entry in saved if entry.pk is not None]
+
+
+def answered(served: Served, inputs: list[dict[str, Any]], result: dict[str, Any], source: str) -> dict[str, Any]:
+    """The answer, counted in the metrics and logged, with each row's prediction_id when kept (API and autolabel)."""
+    manifest = served.loaded.manifest
+    metrics.predicted(manifest, result, source)
+    metrics.outside_training(manifest, inputs)
+    if ids := log_prediction(manifest["sha256"], inputs, result, source):
+        result = {**result, "prediction_ids": ids}
+    return result

@@ -42,6 +42,7 @@ class PredictResponse(BaseModel):
 
     predictions: list[Any]
     probabilities: list[list[float]] | None = None
+    prediction_ids: list[int] | None = Field(None, description="with the prediction log on: for POST /api/feedback")
     model: ModelInfo
 
 
@@ -118,3 +119,16 @@ def field_errors(error: ValidationError) -> list[dict[str, str]]:
             path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
         errors.append({"field": path or "body", "message": item["msg"]})
     return errors
+
+
+def row_reasons(error: ValidationError) -> list[str]:
+    """Why each refused row was refused: its first error's type (missing, less_than_equal, ...), for the metrics.
+
+    An error outside any row (a body that is not JSON, no instances) counts once, as its own type.
+    """
+    reasons: dict[Any, str] = {}
+    for item in error.errors(include_url=False):
+        loc = item["loc"]
+        row = loc[1] if len(loc) > 1 and loc[0] == "instances" and isinstance(loc[1], int) else "body"
+        reasons.setdefault(row, item["type"])
+    return list(reasons.values())
