@@ -167,6 +167,7 @@ def test_before_any_run_the_site_says_how_to_get_a_model(bake: Callable[..., Pro
     for name in ("index", "metrics", "data"):
         assert "dvc repro" in page(project, name).get_text()
     assert "no commits yet" in page(project, "history").get_text()
+    assert "No served data yet: turn on the prediction log" in page(project, "monitoring").get_text()
 
 
 def test_a_shallow_clone_says_its_history_is_partial(bake: Callable[..., Project], tmp_path: Path) -> None:

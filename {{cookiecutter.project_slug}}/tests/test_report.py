@@ -21,6 +21,11 @@ def test_before_any_run_every_page_says_what_to_do(workdir: Path) -> None:
     assert "dvc repro" in pages["metrics.md"]
     assert "not a git repository" in pages["history.md"]
     assert read_history(workdir).state == "no-git"
+{%- if cookiecutter.use_django == "yes" %}
+    assert "make monitor" in pages["monitoring.md"]  # the served model's page (tests/test_report_monitoring.py)
+{%- else %}
+    assert "monitoring.md" not in pages  # nothing served, nothing to monitor
+{%- endif %}
 
 
 def test_after_a_run_the_pages_show_the_model_and_its_plots(trained_workdir: Path) -> None:

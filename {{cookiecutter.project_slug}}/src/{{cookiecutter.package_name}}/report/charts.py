@@ -1,4 +1,4 @@
-"""Static SVG charts (matplotlib) of the plot data that evaluate writes, and of metrics over versions."""
+"""Static SVG charts (matplotlib) of the plot data that evaluate writes, of metrics over versions, of monitoring."""
 
 import io
 
@@ -6,12 +6,17 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # after use(): the backend must be chosen first
+import numpy as np
 import pandas as pd
+from matplotlib.ticker import PercentFormatter
 
 from ..formatting import Rows
 
 # Same input, same SVG bytes: no random ids, no timestamp.
 plt.rcParams.update({"svg.hashsalt": "report", "svg.fonttype": "none", "figure.dpi": 100})
+# The monitoring charts' colours: training in grey, served in the site's blue, or red when it drifted.
+TRAINING, SERVED, DRIFTED = "#90a4ae", "#1e88e5", "#e53935"
+LABEL_CHARS = 24  # a longer bin name (a category) is cut short on the axis
 
 
 def to_svg(figure: plt.Figure) -> str:
@@ -79,6 +84,38 @@ def metrics_over_versions(labels: list[str], metrics: dict[str, list[float | Non
         axes.set_ylabel(name)
         axes.set_xticks(positions[::step], labels[::step], rotation=30, ha="right", fontsize=8)
     axes_list[0, 0].set_title("Metrics across model versions")
+    return to_svg(figure)
+
+
+def distribution_chart(
+    bins: list[str], training: list[float], served: list[float], title: str, drifted: bool, reference: str = "training"
+) -> str:
+    """Each bin's share of the reference (training) rows and of the served rows, side by side."""
+    figure, axes = plt.subplots(figsize=(min(10.0, max(5.0, 0.4 * len(bins) + 1.5)), 2.8))
+    positions = np.arange(len(bins))
+    axes.bar(positions - 0.2, training, width=0.4, color=TRAINING, label=reference)
+    axes.bar(positions + 0.2, served, width=0.4, color=DRIFTED if drifted else SERVED, label="served")
+    labels = [label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…" for label in bins]
+    axes.set_xticks(positions, labels, rotation=30, ha="right", fontsize=8)
+    axes.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    axes.set(title=title, ylabel="share of rows")
+    axes.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1, 1))  # beside the bars, not on them
+    return to_svg(figure)
+
+
+def live_chart(rows: Rows, metric: str, test: float | None) -> str:
+    """A served model's metric by day (rows of day, metric), with the test set's value as a dashed line."""
+    figure, axes = plt.subplots(figsize=(6, 2.8))
+    days, values = [row["day"] for row in rows], [row.get(metric) for row in rows]
+    positions = list(range(len(days)))
+    step = max(1, len(days) // 12)  # readable dates even over months
+    axes.plot(positions, [float("nan") if v is None else v for v in values], marker="o", color=SERVED, label="served")
+    if test is not None:
+        axes.axhline(test, linestyle="--", color="#999", label="test set")
+    axes.set_xticks(positions[::step], days[::step], rotation=30, ha="right", fontsize=8)
+    axes.margins(y=0.15)  # room between the frame and a test value at the top or bottom
+    axes.set(title=f"{metric} of the served predictions, by day", ylabel=metric)
+    axes.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1, 1))
     return to_svg(figure)
 
 

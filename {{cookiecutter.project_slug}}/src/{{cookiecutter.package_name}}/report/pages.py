@@ -10,12 +10,15 @@ from typing import Any
 import pandas as pd
 
 from ..data.schema import image_feature
-from ..formatting import cell
+from ..formatting import short, table
 from ..paths import MANIFEST_PATH, METRICS_PATH, PLOTS_DIR, PROFILE_PATH, TEST_PATH
 from ..registry.manifest import Manifest
 from ..registry.versions import History, Version, read_history
 from . import charts
 from .images import describe, gallery, image_of, image_section, size_and_color
+{%- if cookiecutter.use_django == "yes" %}
+from .monitoring import MONITORING_PATH, monitoring_site
+{%- endif %}
 from .pipeline import STYLES, build_graph, read_stages, render_svg
 from .text import text_section
 
@@ -36,18 +39,6 @@ def read_json(path: Path) -> Any:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def table(headers: list[str], rows: list[list[Any]]) -> str:
-    """A Markdown table."""
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
-
-
-def short(digest: str | None) -> str:
-    """The first 12 characters of a hash, as code."""
-    return f"`{digest[:12]}`" if digest else ""
-
-
 def build_site(root: Path) -> dict[str, str | bytes]:
     """Every generated page and image, keyed by its path in the site's docs."""
     manifest = read_json(root / MANIFEST_PATH)
@@ -60,6 +51,9 @@ def build_site(root: Path) -> dict[str, str | bytes]:
         "data.md": data_page(profile),
         "history.md": history_page(history, manifest),
     }
+{%- if cookiecutter.use_django == "yes" %}
+    files |= monitoring_site(read_json(root / MONITORING_PATH))
+{%- endif %}
     plot_images = {
         f"{PLOTS_ASSETS}/{name}.svg": render(rows)
         for name, (_, render) in charts.PLOT_CHARTS.items()

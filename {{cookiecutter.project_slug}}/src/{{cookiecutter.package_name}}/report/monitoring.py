@@ -1,0 +1,170 @@
+"""The Monitoring page: what `make monitor` found in the served data (reports/monitoring.json), drifted checks first."""
+
+from typing import Any
+
+from ..formatting import cell, counted, short, table, when
+from ..monitoring.drift import numbers
+from ..paths import MONITORING_PATH
+from . import charts
+from .text import excerpt
+
+MONITORING_PAGE = "monitoring.md"
+ASSETS = "assets/monitoring"
+TITLE = "# Monitoring\n"
+NO_DATA = (
+    "No served data yet: turn on the prediction log (`SERVING_PREDICTION_LOG=on`), serve, then run `make monitor`.\n"
+)
+STATUS = {
+    "ok": ("success", "No drift"),
+    "drift": ("danger", "Drift"),
+    "too_little_data": ("warning", "Too little served data"),
+}
+
+
+def monitoring_site(report: dict[str, Any] | None) -> dict[str, str | bytes]:
+    """The page and its charts, keyed by their path in the site's docs; one line on how to get data without a report."""
+    if report is None:
+        return {MONITORING_PAGE: f"{TITLE}\n{NO_DATA}"}
+    checks = sorted(report.get("checks", []), key=lambda check: not check["drifted"])  # stable: drifted first
+    files: dict[str, str | bytes] = {
+        f"{ASSETS}/check-{number}.svg": distribution(check) for number, check in enumerate(checks, 1)
+    }
+    predictions, live = report.get("predictions"), report.get("live")
+    if predictions:
+        files[f"{ASSETS}/predictions.svg"] = distribution(predictions, "test set")
+    if live and live.get("days"):
+        test = (live.get("test") or {}).get(live["metric"])
+        files[f"{ASSETS}/live.svg"] = charts.live_chart(live["days"], live["metric"], test)
+    lines = [
+        TITLE,
+        *status_section(report),
+        *window_section(report),
+        *predictions_section(predictions),
+        *live_section(live),
+        *checks_section(checks, report.get("thresholds") or {}),
+    ]
+    return {MONITORING_PAGE: "\n".join(lines)} | files
+
+
+def distribution(check: dict[str, Any], reference: str = "training") -> str:
+    """A check's reference (training) and served shares per bin, as one SVG."""
+    bins, training, served = check["bins"], check["training"], check["served"]
+    return charts.distribution_chart(bins, training, served, check["name"], check["drifted"], reference)
+
+
+def status_section(report: dict[str, Any]) -> list[str]:
+    """The verdict as an admonition holding the monitor's one-line message, then where it comes from."""
+    kind, title = STATUS.get(report["status"], ("note", report["status"]))
+    model = report.get("model") or {}
+    return [
+        f'!!! {kind} "{title}"\n    {excerpt(report.get("message", ""))}\n',
+        f"From `{MONITORING_PATH}`, written by `make monitor` on {when(report.get('generated'))} "
+        f"for `{model.get('version')}` (sha256 {short(model.get('sha256'))}).\n",
+    ]
+
+
+def window_section(report: dict[str, Any]) -> list[str]:
+    """The served rows judged, whether the log's retention cap cut them, and the rows of other model versions."""
+    window = report["window"]
+    asked = "every logged row"
+    if window.get("last"):
+        asked = f"the last {counted(window['last'], 'row')}"
+    elif window.get("since"):
+        asked = f"since {when(window['since'])}"
+    span = f", from {when(window['first'])} to {when(window['until'])}" if window.get("first") else ""
+    judged = f"asked: {asked}; at least {window.get('min_rows')} to judge"
+    lines = ["## Window\n", f"{counted(window['rows'], 'served row')}{span} ({judged}).\n"]
+    if window.get("cut_by_cap"):
+        lines.append(
+            '!!! note "Cut by the retention cap"\n'
+            f"    The prediction log keeps only its newest {window.get('cap')} rows "
+            "(`SERVING_PREDICTION_LOG_MAX_ROWS`): older rows of the window were already deleted.\n"
+        )
+    if others := report.get("other_versions"):
+        lines += [
+            "Rows of other model versions in the window, not judged here:\n",
+            table(["version", "sha256", "rows"], [[o["version"], short(o.get("sha256")), o["rows"]] for o in others]),
+        ]
+    return lines
+
+
+def verdict(check: dict[str, Any]) -> str:
+    """A check's test result in one line: drifted or not, statistic, p-values, distance."""
+    shown = numbers(check)
+    return (
+        f"{'**Drifted**' if check['drifted'] else 'No drift'}: {check['test']} {shown['statistic']}, "
+        f"p-value {shown['p_value']} (adjusted {shown['p_adjusted']}), Jensen-Shannon distance {shown['distance']}.\n"
+    )
+
+
+def summaries(check: dict[str, Any], reference: str = "Training") -> str:
+    """The reference (training) and served values, each described in a few words."""
+    summary = check.get("summary") or {}
+    return f"{reference}: {excerpt(summary.get('training', ''))}. Served: {excerpt(summary.get('served', ''))}.\n"
+
+
+def predictions_section(predictions: dict[str, Any] | None) -> list[str]:
+    """The model's served answers against its answers on the test set."""
+    if not predictions:
+        return []
+    what = "class" if predictions["aspect"] == "class" else "value"
+    return [
+        f"## Predicted {what}\n",
+        f"The shares of each predicted {what} served, beside those of the model's predictions on the test set.\n",
+        verdict(predictions),
+        f"![Predicted {what}: test set and served]({ASSETS}/predictions.svg)\n",
+        summaries(predictions, "Test set"),
+    ]
+
+
+def live_section(live: dict[str, Any] | None) -> list[str]:
+    """The served model's metric on the rows whose true label came back, by day, beside the test set's."""
+    lines = ["## Live metrics\n"]
+    if not live:
+        return [*lines, "No feedback yet: send true labels to `POST /api/feedback` to measure the served model.\n"]
+    metric, overall, test = live["metric"], live.get("overall") or {}, live.get("test") or {}
+    names = [name for name in overall if name != "rows"]  # accuracy and f1_macro, or mae
+    served, tested = [overall.get(name) for name in names], [test.get(name) for name in names]
+    lines += [
+        f"{live['labelled']} served predictions got their true label back (`POST /api/feedback`): "
+        f"{metric} {cell(overall.get(metric))}, against {cell(test.get(metric))} on the test set.\n",
+        table(["", "rows", *names], [["served", overall.get("rows"), *served], ["test set", "", *tested]]),
+    ]
+    if days := live.get("days"):
+        rows = [[day["day"], day["rows"], *[day.get(name) for name in names]] for day in days]
+        lines += [f"![{metric} by day]({ASSETS}/live.svg)\n", table(["day", "rows", *names], rows)]
+    return lines
+
+
+def checks_section(checks: list[dict[str, Any]], thresholds: dict[str, Any]) -> list[str]:
+    """Every check's verdict in one table, drifted first, then each check's chart."""
+    if not checks:
+        return ["## Checks\n", "No checks: no served rows in the window.\n"]
+    drifted = sum(check["drifted"] for check in checks)
+    tests = " or ".join(sorted({check["test"] for check in checks}))
+    lines = [
+        "## Checks\n",
+        f"{drifted} of {len(checks)} checks drifted. Each compares a feature's served values with its training "
+        f"values, binned alike, by a {tests} test: it drifts when its p-value times the number of checks "
+        f"(Bonferroni) is below {thresholds.get('p_value')} and its Jensen-Shannon distance reaches "
+        f"{thresholds.get('distance')} (`monitor:` in `params.yaml`).\n",
+        table(
+            ["check", "statistic", "p-value", "adjusted p", "distance", "drifted"],
+            [
+                [
+                    f"[{excerpt(check['name'])}](#check-{number})",
+                    *numbers(check).values(),
+                    "**yes**" if check["drifted"] else "no",
+                ]
+                for number, check in enumerate(checks, 1)
+            ],
+        ),
+    ]
+    for number, check in enumerate(checks, 1):
+        lines += [
+            f"### {excerpt(check['name'])} " + "{ #check-" + str(number) + " }\n",  # attr_list: the table links here
+            verdict(check),
+            f"![{excerpt(check['name'])}: training and served]({ASSETS}/check-{number}.svg)\n",
+            summaries(check),
+        ]
+    return lines
