@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import subprocess
 import time
@@ -67,14 +68,19 @@ def free_port() -> int:
 
 @pytest.fixture
 def server(host: tuple[Path, dict[str, str]], trained: Project) -> Iterator[str]:
-    """The host site set up as the how-to says (model path, URLs under ml/, migrate), run by runserver; its base URL."""
+    """The host site set up as the how-to says (the model copied to ml/, URLs under ml/, metrics, the log on,
+    migrate), run by runserver; its base URL."""
     site, env = host
-    model = trained.path / "models" / "model.joblib"
+    for folder in ("models", "reports"):  # the files `dvc repro` made, in the project's layout
+        shutil.copytree(trained.path / folder, site / "ml" / folder)
     with (site / "hostsite" / "settings.py").open("a") as settings:
-        settings.write(f"SERVING_MODEL_PATH = {str(model)!r}\n")
+        settings.write(f"SERVING_MODEL_PATH = BASE_DIR / 'ml' / 'models' / 'model.joblib'\n"
+                       "SERVING_PREDICTION_LOG = True\n"
+                       f"MIDDLEWARE = ['{trained.package}.serving.metrics.MetricsMiddleware', *MIDDLEWARE]\n")  # fmt: skip
     urlconf = f"{trained.package}.serving.urls"
     with (site / "hostsite" / "urls.py").open("a") as urls:
-        urls.write(f'\nfrom django.urls import include\n\nurlpatterns += [path("ml/", include("{urlconf}"))]\n')
+        urls.write(f'\nfrom django.urls import include\nfrom {trained.package}.serving.metrics import metrics_view\n\n'
+                   f'urlpatterns += [path("ml/", include("{urlconf}")), path("metrics", metrics_view)]\n')  # fmt: skip
     manage = (str(BIN / "python"), "manage.py")
     assert "no issues" in sh(*manage, "check", cwd=site, env=env).stdout
     sh(*manage, "migrate", cwd=site, env=env)
@@ -126,3 +132,21 @@ def test_a_startproject_site_serves_the_model_under_its_own_prefix(server: str, 
     assert get(f"{server}/model")["sha256"] == manifest["sha256"]
     with urllib.request.urlopen(f"{server}/openapi.json", timeout=30) as response:
         assert "/ml/predict" in json.loads(response.read())["paths"]
+
+
+def test_the_host_site_logs_counts_and_monitors_as_the_how_to_says(
+    server: str, trained: Project, host: tuple[Path, dict[str, str]]
+) -> None:
+    site, env = host
+    manifest = trained.json("models/model.json")
+    frame = pd.read_parquet(trained.path / "data" / "prepared" / "test.parquet").drop(columns=manifest["target"])
+    answer = get(f"{server}/predict", {"instances": json.loads(frame.to_json(orient="records"))})
+    assert len(answer["prediction_ids"]) == len(frame)
+    with urllib.request.urlopen(server.removesuffix("/ml") + "/metrics", timeout=30) as response:
+        metrics = response.read().decode()
+    assert f'model_rows_predicted_total{{source="api"}} {float(len(frame))}' in metrics
+    monitor = subprocess.run([str(BIN / "python"), "manage.py", "monitor", "--last", str(len(frame))],
+                             cwd=site, env=env, capture_output=True, text=True)  # fmt: skip
+    assert monitor.returncode == 0, monitor.stdout + monitor.stderr  # no params.yaml: the default thresholds
+    report = json.loads((site / "ml" / "reports" / "monitoring.json").read_text())
+    assert report["status"] == "ok" and report["window"]["rows"] == len(frame)

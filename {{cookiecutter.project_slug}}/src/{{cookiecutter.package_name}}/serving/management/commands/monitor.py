@@ -62,7 +62,7 @@ class Command(BaseCommand):
 
 
 def project_root() -> Path:
-    """The project the served model belongs to: its reports/ and params.yaml sit beside models/."""
+    """The project the served model belongs to: its reports/ (and params.yaml) sit beside the model's folder."""
     return conf.model_path().resolve().parent.parent
 
 
@@ -140,7 +140,8 @@ def monitor(since_text: str | None, last: int | None, output: Path | None) -> di
     """Judge the window and write the report; the report, with `path` where it went."""
     root = project_root()
     manifest = read_manifest(conf.model_path())
-    limits = thresholds(load_params(root / "params.yaml", sections=("monitor",)).get("monitor"))
+    params = root / "params.yaml"  # a site serving a copy of the model may have none: the defaults then
+    limits = thresholds(load_params(params, sections=("monitor",)).get("monitor") if params.is_file() else None)
     reference = read_json(root / REFERENCE_PATH, "run `dvc repro` (prepare profiles the training data)")
     answers_file = root / PREDICTIONS_REFERENCE_PATH
     answers = read_json(answers_file, "run `dvc repro`") if answers_file.is_file() else None
