@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -14,10 +15,52 @@ from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 from pytest_django.fixtures import Settings
 
+from {{ cookiecutter.package_name }}.data.reference import reference
+from {{ cookiecutter.package_name }}.data.schema import feature_schema
+from {{ cookiecutter.package_name }}.monitoring.report import thresholds, verdict
 from {{ cookiecutter.package_name }}.serving.models import PredictionLog
 
-pytestmark = pytest.mark.django_db
 BATCH = 500
+
+
+def table(rows: int, seed: int) -> pd.DataFrame:
+    """Rows with one input of each kind: a number, a category, a date (as the API sends it) and a text."""
+    random = np.random.default_rng(seed)
+    words = [f"word{i}" for i in range(300)]
+    days = pd.Timestamp("2024-01-01") + pd.to_timedelta(random.integers(0, 366, rows), "D")
+    return pd.DataFrame({
+        "amount": random.normal(50, 10, rows),
+        "plan": random.choice(["basic", "plus", "pro"], rows),
+        "ordered": days.strftime("%Y-%m-%d"),
+        "note": [" ".join(random.choice(words, random.integers(3, 12))) for _ in range(rows)],
+    })  # fmt: skip
+
+
+def test_every_kind_of_input_drifts_by_its_own_aspect_and_no_other() -> None:
+    """Django-free: the reference of one table, then served rows with one change per input kind."""
+    train, test = table(2000, seed=1), table(400, seed=2)
+    train["ordered"] = pd.to_datetime(train["ordered"])  # prepare's parsed dates
+    features = feature_schema(train, text=("note",))
+    profiled = reference(train, test, features)
+    manifest = {"features": features, "task": "classification", "metrics": {}, "sha256": "0" * 64}
+    limits = thresholds({"min_rows": 100})
+
+    def drifted(served_inputs: pd.DataFrame) -> set[str]:
+        served = pd.DataFrame({
+            "created": pd.Timestamp.now(tz="UTC"), "inputs": served_inputs.to_dict("records"),
+            "prediction": "yes", "label": None,
+        })  # fmt: skip
+        report = verdict(served, manifest, profiled, None, limits)
+        assert report["status"] in ("ok", "drift") and len(report["checks"]) == 6, report["message"]
+        return {check["name"] for check in report["checks"] if check["drifted"]}
+
+    served = table(300, seed=3)
+    assert drifted(served) == set()
+    assert drifted(served.assign(amount=served["amount"].where(served.index % 2 == 0))) == {"amount"}  # nulls
+    assert drifted(served.assign(plan="enterprise")) == {"plan"}  # a value training never had
+    assert drifted(served.assign(ordered="2024-03-05")) == {"ordered (month)", "ordered (weekday)"}
+    jargon = [f"jargon{i} lingo{i} argot{i}" for i in range(300)]  # short, and no word training had
+    assert drifted(served.assign(note=jargon)) == {"note (length)", "note (unknown words)"}
 
 
 @pytest.fixture
@@ -92,6 +135,7 @@ def log_state() -> tuple[int, int | None, int]:
         PredictionLog.objects.filter(label__isnull=False).count()  # fmt: skip
 
 
+@pytest.mark.django_db
 def test_unchanged_rows_pass_and_one_shifted_feature_is_named_alone(
     client: Client, project: Path, serving_project: Path, manifest: dict[str, Any]
 ) -> None:
@@ -118,6 +162,7 @@ def test_unchanged_rows_pass_and_one_shifted_feature_is_named_alone(
     assert "chi-square" in lines[0] and "Jensen-Shannon distance" in lines[0] and "training" in lines[0]
 
 
+@pytest.mark.django_db
 def test_feedback_moves_the_live_metric_by_what_it_says(
     client: Client, project: Path, serving_project: Path, manifest: dict[str, Any]
 ) -> None:
@@ -157,6 +202,7 @@ def test_feedback_moves_the_live_metric_by_what_it_says(
         assert live["overall"]["mae"] == pytest.approx(expected, rel=1e-5)
 
 
+@pytest.mark.django_db
 def test_feedback_refuses_unknown_ids_and_labels_by_name_and_records_nothing(
     client: Client, project: Path, serving_project: Path, manifest: dict[str, Any], settings: Settings
 ) -> None:
@@ -177,6 +223,7 @@ def test_feedback_refuses_unknown_ids_and_labels_by_name_and_records_nothing(
                        ).status_code == 409  # fmt: skip
 
 
+@pytest.mark.django_db
 def test_what_the_monitor_cannot_judge_is_one_line(
     client: Client, project: Path, serving_project: Path, manifest: dict[str, Any]
 ) -> None:
@@ -212,6 +259,7 @@ def test_what_the_monitor_cannot_judge_is_one_line(
     assert code == 3 and "reference.json not found: run `dvc repro`" in err
 
 
+@pytest.mark.django_db
 def test_the_window_says_when_the_log_cap_cut_it(
     client: Client, project: Path, serving_project: Path, manifest: dict[str, Any], settings: Settings
 ) -> None:
@@ -236,6 +284,7 @@ def metric_values(client: Client, **headers: str) -> dict[tuple[str, tuple], flo
     }
 
 
+@pytest.mark.django_db
 def test_metrics_count_what_was_asked_and_answered(
     client: Client, project: Path, serving_project: Path, manifest: dict[str, Any], settings: Settings
 ) -> None:

@@ -14,10 +14,11 @@ from typing import Any, Literal, TypedDict
 import numpy as np
 import pandas as pd
 
-from ..formatting import rounded
+from ..formatting import DECIMALS, rounded
 from .schema import Feature, feature_schema
 
 BINS = 10  # a number's bins: the training deciles
+OUTSIDE = 1e-6  # how far (relative) beyond the training range its ends lie: more than float32's rounding
 TOP_CATEGORIES = 20  # a category's most frequent values get a bin each; the rest share "other"
 VOCABULARY = 20_000  # a text feature's most frequent training words; the others count as unknown
 WORDS = re.compile(r"(?u)\b\w\w+\b")  # TfidfVectorizer's default tokens
@@ -32,7 +33,7 @@ class Check(TypedDict):
     feature: str
     aspect: str
     kind: Literal["number", "category"]
-    edges: list[float]  # number: the inner bin edges; a value goes to the bin right of each edge it reaches
+    edges: list[float]  # number: the training range's ends around the deciles; a value goes right of each it reaches
     values: list[str]  # category: the values with a bin of their own
     counts: list[int]  # training rows per bin (bins(), then "missing")
     summary: str
@@ -97,14 +98,14 @@ def check_kind(feature: Feature, aspect: str) -> Literal["number", "category"]:
 
 
 def bin_labels(check: Check) -> list[str]:
-    """The bins' names, for reports: '< 11.7', '11.7 to 12.3', '>= 20.1', or the categories; then 'missing'."""
+    """The bins' names, for reports: '< 6.98' (below training), '6.98 to 11.7', ..., '> 28.1'; or the categories."""
     if check["kind"] == "category":
         return [*check["values"], OTHER, MISSING]
     edges = [f"{edge:.4g}" for edge in check["edges"]]
     if not edges:
-        return ["all", MISSING]
+        return ["any", MISSING]
     inner = [f"{low} to {high}" for low, high in pairwise(edges)]
-    return [f"< {edges[0]}", *inner, f">= {edges[-1]}", MISSING]
+    return [f"< {edges[0]}", *inner, f"> {edges[-1]}", MISSING]
 
 
 def bin_counts(check: Check, values: pd.Series) -> np.ndarray:
@@ -122,14 +123,22 @@ def bin_counts(check: Check, values: pd.Series) -> np.ndarray:
 
 
 def number_edges(values: pd.Series) -> list[float]:
-    """Inner edges at the deciles of `values`, without the ones that would leave a bin empty."""
+    """Edges at the deciles of `values` (none that would leave a bin empty), between the ends of their range.
+
+    The ends give served values below or above anything training saw bins of their own, which
+    training leaves empty: a constant (a text's unknown words, all 0) still shows a change. They
+    lie a hair outside the range, so a float32 training value sent back as JSON stays inside.
+    """
     present = values.dropna().to_numpy(dtype=float)
     if not len(present):
         return []
-    edges = sorted({float(edge) for edge in np.quantile(present, np.linspace(0, 1, BINS + 1)[1:-1])})
-    counts = np.bincount(np.searchsorted(edges, present, side="right"), minlength=len(edges) + 1)
-    keep = [edge for position, edge in enumerate(edges) if counts[position] and counts[position + 1]]
-    return [float(rounded(edge)) for edge in keep]  # type: ignore[arg-type]
+    deciles = sorted({float(edge) for edge in np.quantile(present, np.linspace(0, 1, BINS + 1)[1:-1])})
+    counts = np.bincount(np.searchsorted(deciles, present, side="right"), minlength=len(deciles) + 1)
+    filled = [edge for position, edge in enumerate(deciles) if counts[position] and counts[position + 1]]
+    inner = [round(edge, DECIMALS) for edge in filled]
+    low, high = float(present.min()), float(present.max())
+    margin = OUTSIDE * max(abs(low), abs(high), 1.0)
+    return [low - margin, *[edge for edge in inner if low < edge <= high], high + margin]
 
 
 def summary(values: pd.Series, kind: str) -> str:
