@@ -76,6 +76,7 @@ def server(host: tuple[Path, dict[str, str]], trained: Project) -> Iterator[str]
     with (site / "hostsite" / "settings.py").open("a") as settings:
         settings.write(f"SERVING_MODEL_PATH = BASE_DIR / 'ml' / 'models' / 'model.joblib'\n"
                        "SERVING_PREDICTION_LOG = True\n"
+                       "SERVING_PREDICTION_LOG_FLUSH_SECONDS = 0.1\n"  # written before the test's monitor reads
                        f"MIDDLEWARE = ['{trained.package}.serving.metrics.MetricsMiddleware', *MIDDLEWARE]\n")  # fmt: skip
     urlconf = f"{trained.package}.serving.urls"
     with (site / "hostsite" / "urls.py").open("a") as urls:

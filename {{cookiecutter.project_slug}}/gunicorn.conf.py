@@ -32,6 +32,9 @@ def worker_exit(server: object, worker: object) -> None:
 
     with contextlib.suppress(ModelUnavailable):
         store.get().loaded.close()
+    from {{ cookiecutter.package_name }}.serving.log_writer import writer
+
+    writer.stop()  # write the prediction log's queued rows before the worker goes
 
 
 def child_exit(server: object, worker: object) -> None:

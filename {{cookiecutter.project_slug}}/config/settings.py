@@ -120,6 +120,8 @@ SERVING_MAX_UPLOAD_BYTES = int(os.environ.get("SERVING_MAX_UPLOAD_BYTES", str(10
 SERVING_MAX_IMAGE_PIXELS = int(os.environ.get("SERVING_MAX_IMAGE_PIXELS", "25000000"))  # per image, before decoding
 SERVING_PREDICTION_LOG = env_bool("SERVING_PREDICTION_LOG", False)
 SERVING_PREDICTION_LOG_MAX_ROWS = int(os.environ.get("SERVING_PREDICTION_LOG_MAX_ROWS", "10000"))  # rows, newest kept
+# Each process writes its queued log rows this often, in one transaction: a request never waits for a commit.
+SERVING_PREDICTION_LOG_FLUSH_SECONDS = float(os.environ.get("SERVING_PREDICTION_LOG_FLUSH_SECONDS", "1"))
 # Prometheus metrics at /metrics; with a token, a scraper must send it (Authorization: Bearer <token>).
 SERVING_METRICS = env_bool("SERVING_METRICS", True)
 SERVING_METRICS_TOKEN = os.environ.get("SERVING_METRICS_TOKEN", "")

@@ -6,3 +6,5 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-key-never-used-in-product
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "off")
 
 from .settings import *  # noqa: F403
+
+SERVING_PREDICTION_LOG_FLUSH_SECONDS = 0.0  # the log written at once, so a test reads what it just predicted

@@ -3,6 +3,7 @@
 import io
 import json
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from {{ cookiecutter.package_name }}.monitoring.report import thresholds, verdic
 from {{ cookiecutter.package_name }}.serving.models import PredictionLog
 
 BATCH = 500
+UNKNOWN = "00000000-0000-4000-8000-000000000000"  # a prediction_id no answer gave
 
 
 def table(rows: int, seed: int) -> pd.DataFrame:
@@ -210,13 +212,13 @@ def test_feedback_refuses_unknown_ids_and_labels_by_name_and_records_nothing(
     ids = predict(client, test.drop(columns=manifest["target"]))["prediction_ids"]
     good = json.loads(test[manifest["target"]].to_json(orient="values"))[0]
     bad_label = "no such class" if manifest["task"] == "classification" else "12 apples"
-    body = {"feedback": [{"prediction_id": ids[0], "label": good}, {"prediction_id": 999_999, "label": good},
+    body = {"feedback": [{"prediction_id": ids[0], "label": good}, {"prediction_id": UNKNOWN, "label": good},
                          {"prediction_id": ids[1], "label": bad_label}]}  # fmt: skip
     answer = client.post("/api/feedback", body, content_type="application/json")
     assert answer.status_code == 422
     errors = {error["field"]: error["message"] for error in answer.json()["errors"]}
     assert set(errors) == {"feedback[1].prediction_id", "feedback[2].label"}, errors
-    assert "999999" in errors["feedback[1].prediction_id"] and repr(bad_label) in errors["feedback[2].label"]
+    assert UNKNOWN in errors["feedback[1].prediction_id"] and repr(bad_label) in errors["feedback[2].label"]
     assert PredictionLog.objects.filter(label__isnull=False).count() == 0  # all or nothing
     settings.SERVING_PREDICTION_LOG = False
     assert client.post("/api/feedback", {"feedback": body["feedback"][:1]}, content_type="application/json"
@@ -314,3 +316,22 @@ def test_metrics_count_what_was_asked_and_answered(
     assert metric_values(client, HTTP_AUTHORIZATION="Bearer s3cret")
     settings.SERVING_METRICS = False
     assert client.get("/metrics").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)  # the writer's thread has a connection of its own: no test transaction
+def test_the_log_is_written_in_the_background_and_feedback_waits_for_it(
+    client: Client, project: Path, serving_project: Path, manifest: dict[str, Any], settings: Settings
+) -> None:
+    settings.SERVING_PREDICTION_LOG_FLUSH_SECONDS = 0.2
+    test = prepared(serving_project, manifest, ("test",)).head(5)
+    ids = predict(client, test.drop(columns=manifest["target"]))["prediction_ids"]
+    truths = json.loads(test[manifest["target"]].to_json(orient="values"))
+    feedback = [{"prediction_id": i, "label": t} for i, t in zip(ids, truths, strict=True)]  # before any flush
+    assert client.post("/api/feedback", {"feedback": feedback}, content_type="application/json").json() == {
+        "recorded": 5
+    }
+    predict(client, test.drop(columns=manifest["target"]))  # five more, written by the thread
+    deadline = time.monotonic() + 5
+    while PredictionLog.objects.count() < 10 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert PredictionLog.objects.count() == 10 and PredictionLog.objects.filter(label__isnull=False).count() == 5

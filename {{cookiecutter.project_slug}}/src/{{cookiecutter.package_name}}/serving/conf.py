@@ -10,6 +10,7 @@
 | SERVING_MAX_IMAGE_PIXELS | 25000000 | pixels per uploaded image (width x height; more is a 422) |
 | SERVING_PREDICTION_LOG | False | keep each predicted row and its feedback (the log the monitor reads) |
 | SERVING_PREDICTION_LOG_MAX_ROWS | 10000 | how many predicted rows the log keeps, the newest |
+| SERVING_PREDICTION_LOG_FLUSH_SECONDS | 1.0 | how often each process writes its queued log rows (0: at once) |
 | SERVING_METRICS | True | serve Prometheus metrics at /metrics (config/urls.py) and count requests |
 | SERVING_METRICS_TOKEN | "" | when set, /metrics answers only requests with `Authorization: Bearer <token>` |
 """
@@ -31,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "SERVING_MAX_IMAGE_PIXELS": 25_000_000,  # a 5000x5000 photo; decoding one takes 75 MB in rgb
     "SERVING_PREDICTION_LOG": False,
     "SERVING_PREDICTION_LOG_MAX_ROWS": 10_000,
+    "SERVING_PREDICTION_LOG_FLUSH_SECONDS": 1.0,
     "SERVING_METRICS": True,
     "SERVING_METRICS_TOKEN": "",
 }

@@ -1,13 +1,17 @@
 """POST /api/feedback: the true labels of logged predictions, checked against the log and the model's classes."""
 
 import math
+import time
 from typing import Any
+from uuid import UUID
 
 from django.db import transaction
 from django.utils import timezone
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..registry.manifest import Manifest
+from . import conf
+from .log_writer import writer
 from .models import PredictionLog
 
 
@@ -16,12 +20,12 @@ class Truth(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    prediction_id: int = Field(description="a prediction_id from an answer of POST /api/predict")
+    prediction_id: UUID = Field(description="a prediction_id from an answer of POST /api/predict")
     label: str | int | float | bool = Field(description="the true class, or the true value for regression")
 
 
 class FeedbackRequest(BaseModel):
-    """{"feedback": [{"prediction_id": 17, "label": "yes"}, ...]}."""
+    """{"feedback": [{"prediction_id": "5b0e...", "label": "yes"}, ...]}."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -47,10 +51,19 @@ def known_label(manifest: Manifest, label: Any) -> tuple[Any, str | None]:
     return None, f"{label!r} is no class of this model: one of {', '.join(map(str, classes))}"
 
 
+def logged_rows(ids: set[UUID]) -> dict[UUID, PredictionLog]:
+    """The logged rows of these ids; rows another process has not written yet get one flush interval to arrive."""
+    found = PredictionLog.objects.in_bulk(ids, field_name="prediction_id")
+    if len(found) < len(ids) and (interval := float(conf.setting("SERVING_PREDICTION_LOG_FLUSH_SECONDS"))) > 0:
+        writer.flush()  # this process's queue
+        time.sleep(interval)  # another worker's
+        found = PredictionLog.objects.in_bulk(ids, field_name="prediction_id")
+    return found
+
+
 def record_feedback(manifest: Manifest, feedback: list[Truth]) -> tuple[int, list[dict[str, str]]]:
     """Set the label of each named prediction; all or nothing: with any bad entry, nothing is recorded."""
-    ids = {truth.prediction_id for truth in feedback}
-    logged = PredictionLog.objects.in_bulk(ids)
+    logged = logged_rows({truth.prediction_id for truth in feedback})
     errors, labels = [], {}
     for index, truth in enumerate(feedback):
         if truth.prediction_id not in logged:

@@ -1,5 +1,7 @@
 """Database tables: the model versions this service served and the optional prediction log, both in the admin."""
 
+import uuid
+
 from django.db import models
 from django.utils import timezone
 
@@ -27,12 +29,14 @@ class ModelVersion(models.Model):
 class PredictionLog(models.Model):
     """One predicted row: what the model was asked and answered, and the truth once feedback brings it.
 
-    Kept only when SERVING_PREDICTION_LOG is on; its id is the answer's prediction_id.
+    Kept only when SERVING_PREDICTION_LOG is on. Its prediction_id, made with the answer (before the
+    row is written: log_writer.py), is what the answer gives and POST /api/feedback names.
     """
 
     SOURCES = (("api", "POST /api/predict"), ("image", "POST /api/predict/image"), ("autolabel", "autolabel record"))
 
-    # A default, not auto_now_add: an import of older logs (or a test) may give the time it happened.
+    prediction_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # A default, not auto_now_add: the time of the answer, not of the write (and an import may give its own).
     created = models.DateTimeField(default=timezone.now, db_index=True)
     model_sha256 = models.CharField(max_length=64)
     source = models.CharField(max_length=20, choices=SOURCES, default="api")

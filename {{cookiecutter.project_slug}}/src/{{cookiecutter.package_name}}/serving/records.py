@@ -3,10 +3,11 @@
 import logging
 from typing import Any
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 
 from ..registry.manifest import Manifest
 from . import conf, metrics
+from .log_writer import writer
 from .model_store import Served
 from .models import ModelVersion, PredictionLog
 from .predictor import model_info
@@ -47,11 +48,11 @@ def register_on_startup(manifest: Manifest) -> None:
         log.warning("model not registered (run `python manage.py migrate`): %s", exc)
 
 
-def log_prediction(sha256: str, inputs: list[dict[str, Any]], answer: dict[str, Any], source: str = "api") -> list[int]:
-    """Keep each predicted row when the log is on, and only the newest SERVING_PREDICTION_LOG_MAX_ROWS; their ids.
+def log_prediction(sha256: str, inputs: list[dict[str, Any]], answer: dict[str, Any], source: str = "api") -> list[str]:
+    """Queue each predicted row for the log when it is on (log_writer.py); their prediction_ids.
 
-    The ids are the answer's prediction_ids, which POST /api/feedback names; none when the log is
-    off or the database refused the rows (the answer still goes out: a log never fails a prediction).
+    POST /api/feedback names these ids. A log never fails a prediction: a database that refuses
+    the rows is a warning in the server log, and the answer still goes out.
     """
     if not conf.setting("SERVING_PREDICTION_LOG"):
         return []
@@ -60,16 +61,8 @@ def log_prediction(sha256: str, inputs: list[dict[str, Any]], answer: dict[str, 
         PredictionLog(model_sha256=sha256, source=source, inputs=row, prediction=prediction, probabilities=shares)
         for row, prediction, shares in zip(inputs, answer["predictions"], probabilities, strict=True)
     ]
-    try:
-        with transaction.atomic():
-            saved = PredictionLog.objects.bulk_create(entries)
-            cutoff = (saved[-1].pk or 0) - conf.setting("SERVING_PREDICTION_LOG_MAX_ROWS")
-            if cutoff > 0:
-                PredictionLog.objects.filter(pk__lte=cutoff).delete()
-    except DatabaseError as exc:
-        log.warning("prediction not logged: %s", exc)
-        return []
-    return [entry.pk for entry in saved if entry.pk is not None]
+    writer.add(entries)
+    return [str(entry.prediction_id) for entry in entries]
 
 
 def answered(served: Served, inputs: list[dict[str, Any]], result: dict[str, Any], source: str) -> dict[str, Any]:

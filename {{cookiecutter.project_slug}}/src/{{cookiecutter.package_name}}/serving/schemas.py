@@ -42,7 +42,7 @@ class PredictResponse(BaseModel):
 
     predictions: list[Any]
     probabilities: list[list[float]] | None = None
-    prediction_ids: list[int] | None = Field(None, description="with the prediction log on: for POST /api/feedback")
+    prediction_ids: list[str] | None = Field(None, description="with the prediction log on: for POST /api/feedback")
     model: ModelInfo
 
 

@@ -1,5 +1,7 @@
-# The prediction log keeps one entry per predicted row (its id is the answer's prediction_id), with the
+# The prediction log keeps one entry per predicted row (its prediction_id is the answer's), with the
 # feedback's true label. Entries of the earlier per-request log are not carried over.
+
+import uuid
 
 import django.utils.timezone
 from django.db import migrations, models
@@ -14,6 +16,7 @@ class Migration(migrations.Migration):
             name="PredictionLog",
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("prediction_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
                 ("created", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
                 ("model_sha256", models.CharField(max_length=64)),
                 (
