@@ -73,11 +73,12 @@ def server(host: tuple[Path, dict[str, str]], trained: Project) -> Iterator[str]
     site, env = host
     for folder in ("models", "reports"):  # the files `dvc repro` made, in the project's layout
         shutil.copytree(trained.path / folder, site / "ml" / folder)
+    middleware = f"{trained.package}.serving.metrics.MetricsMiddleware"
     with (site / "hostsite" / "settings.py").open("a") as settings:
         settings.write(f"SERVING_MODEL_PATH = BASE_DIR / 'ml' / 'models' / 'model.joblib'\n"
                        "SERVING_PREDICTION_LOG = True\n"
                        "SERVING_PREDICTION_LOG_FLUSH_SECONDS = 0.1\n"  # written before the test's monitor reads
-                       f"MIDDLEWARE = ['{trained.package}.serving.metrics.MetricsMiddleware', *MIDDLEWARE]\n")  # fmt: skip
+                       f"MIDDLEWARE = ['{middleware}', *MIDDLEWARE]\n")  # fmt: skip
     urlconf = f"{trained.package}.serving.urls"
     with (site / "hostsite" / "urls.py").open("a") as urls:
         urls.write(f'\nfrom django.urls import include\nfrom {trained.package}.serving.metrics import metrics_view\n\n'

@@ -87,7 +87,8 @@ class Story:
 def gunicorn(project: Project, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     """start.sh with `env`, answering /api/health; fails the test with the server's log otherwise."""
     with log.open("wb") as output:
-        server = subprocess.Popen(["sh", "start.sh"], cwd=project.path, env=env, stdout=output, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(["sh", "start.sh"], cwd=project.path, env=env, stdout=output,
+                                  stderr=subprocess.STDOUT)  # fmt: skip
     deadline = time.monotonic() + 120
     while True:
         try:
@@ -135,7 +136,8 @@ def story(bake_shared: Callable[..., Project], tmp_path_factory: pytest.TempPath
         for rows in (features, features.assign(**{SHIFTED: features[SHIFTED] * 3})):  # day 2: a unit changed upstream
             answers = story.predict(rows)
             story.predictions.append(answers["predictions"])
-            feedback = [{"prediction_id": i, "label": t} for i, t in zip(answers["prediction_ids"], truths, strict=True)]
+            ids = answers["prediction_ids"]
+            feedback = [{"prediction_id": i, "label": t} for i, t in zip(ids, truths, strict=True)]
             assert call(f"{story.base}/api/feedback", {"feedback": feedback}) == {"recorded": len(test)}
             story.days.append(story.monitor("--last", str(len(test))))
         story.metrics_text = call(f"{story.base}/metrics")
