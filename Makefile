@@ -50,13 +50,14 @@ $(MLFLOW_VENV)/bin/mlflow:  # MLflow's scoring server, for the serving benchmark
 docs: $(VENV)/.installed ## Build this template's documentation site into site/ (needs Graphviz's dot)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
-bench: $(VENV)/.installed $(MLFLOW_VENV)/bin/mlflow ## Measure bake, repro, site build and serving; write benchmarks/results/
+bench: $(VENV)/.installed $(MLFLOW_VENV)/bin/mlflow ## Measure bake, repro, site build, serving and monitoring; write benchmarks/results/
 	$(BIN)/python benchmarks/bench_demo.py
 	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_site.py
 	$(BIN)/python benchmarks/bench_gitops.py
 	$(BIN)/python benchmarks/bench_inputs.py
 	MLFLOW_PYTHON=$(abspath $(MLFLOW_VENV))/bin/python $(BIN)/python benchmarks/bench_serving.py
+	$(BIN)/python benchmarks/bench_monitoring.py
 
 lint: $(VENV)/.installed ## Lint the template's own Python (hooks, tests, benchmarks)
 	$(BIN)/ruff check .

@@ -19,6 +19,7 @@ from pytest_django.fixtures import Settings
 from {{ cookiecutter.package_name }}.data.reference import reference
 from {{ cookiecutter.package_name }}.data.schema import feature_schema
 from {{ cookiecutter.package_name }}.monitoring.report import thresholds, verdict
+from {{ cookiecutter.package_name }}.serving.log_writer import writer
 from {{ cookiecutter.package_name }}.serving.models import PredictionLog
 
 BATCH = 500
@@ -334,4 +335,5 @@ def test_the_log_is_written_in_the_background_and_feedback_waits_for_it(
     deadline = time.monotonic() + 5
     while PredictionLog.objects.count() < 10 and time.monotonic() < deadline:
         time.sleep(0.05)
+    writer.stop()  # as a stopping worker does: nothing left in the queue, no thread left behind
     assert PredictionLog.objects.count() == 10 and PredictionLog.objects.filter(label__isnull=False).count() == 5

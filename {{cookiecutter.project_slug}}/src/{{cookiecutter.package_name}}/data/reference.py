@@ -18,7 +18,7 @@ from ..formatting import DECIMALS, rounded
 from .schema import Feature, feature_schema
 
 BINS = 10  # a number's bins: the training deciles
-OUTSIDE = 1e-6  # how far (relative) beyond the training range its ends lie: more than float32's rounding
+OUTSIDE = 1e-6  # how far (relative) inside the training range its end edges lie: more than float32's rounding
 TOP_CATEGORIES = 20  # a category's most frequent values get a bin each; the rest share "other"
 VOCABULARY = 20_000  # a text feature's most frequent training words; the others count as unknown
 WORDS = re.compile(r"(?u)\b\w\w+\b")  # TfidfVectorizer's default tokens
@@ -98,14 +98,16 @@ def check_kind(feature: Feature, aspect: str) -> Literal["number", "category"]:
 
 
 def bin_labels(check: Check) -> list[str]:
-    """The bins' names, for reports: '< 6.98' (below training), '6.98 to 11.7', ..., '> 28.1'; or the categories."""
+    """The bins' names, for reports: '<= 6.98' (training's lowest), '6.98 to 11.7', ..., '>= 28.1'; or categories."""
     if check["kind"] == "category":
         return [*check["values"], OTHER, MISSING]
-    edges = [f"{edge:.4g}" for edge in check["edges"]]
+    edges = [f"{0.0 if abs(edge) < 10 * OUTSIDE else edge:.4g}" for edge in check["edges"]]  # 0, not 1e-06
     if not edges:
         return ["any", MISSING]
+    if len(edges) == 2 and check["edges"][0] < check["edges"][1] and edges[0] == edges[1]:  # a constant
+        return [f"< {edges[0]}", f"= {edges[0]}", f"> {edges[0]}", MISSING]
     inner = [f"{low} to {high}" for low, high in pairwise(edges)]
-    return [f"< {edges[0]}", *inner, f"> {edges[-1]}", MISSING]
+    return [f"<= {edges[0]}", *inner, f">= {edges[-1]}", MISSING]
 
 
 def bin_counts(check: Check, values: pd.Series) -> np.ndarray:
@@ -123,11 +125,14 @@ def bin_counts(check: Check, values: pd.Series) -> np.ndarray:
 
 
 def number_edges(values: pd.Series) -> list[float]:
-    """Edges at the deciles of `values` (none that would leave a bin empty), between the ends of their range.
+    """Edges at the deciles of `values` (none that would leave a bin empty), and at the ends of their range.
 
-    The ends give served values below or above anything training saw bins of their own, which
-    training leaves empty: a constant (a text's unknown words, all 0) still shows a change. They
-    lie a hair outside the range, so a float32 training value sent back as JSON stays inside.
+    The lowest and highest training values get a bin each ('<= min', '>= max'), which served values
+    at or beyond training's extremes join: a new value is as likely as a training one to be the
+    lowest of all, so both samples fill these bins alike when nothing changed (a bin training left
+    empty would make every served value past its range look like drift). The ends lie a hair
+    inside the range, so a float32 training value sent back as JSON falls in the same bin. A
+    constant (a text's unknown words, all 0) gets 'below', 'equal' and 'above' instead: any change shows.
     """
     present = values.dropna().to_numpy(dtype=float)
     if not len(present):
@@ -138,7 +143,9 @@ def number_edges(values: pd.Series) -> list[float]:
     inner = [round(edge, DECIMALS) for edge in filled]
     low, high = float(present.min()), float(present.max())
     margin = OUTSIDE * max(abs(low), abs(high), 1.0)
-    return [low - margin, *[edge for edge in inner if low < edge <= high], high + margin]
+    if high - low <= 2 * margin:  # a constant
+        return [low - margin, high + margin]
+    return [low + margin, *[edge for edge in inner if low + margin < edge < high - margin], high - margin]
 
 
 def summary(values: pd.Series, kind: str) -> str:

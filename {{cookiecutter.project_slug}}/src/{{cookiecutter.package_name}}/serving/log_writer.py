@@ -51,7 +51,8 @@ class LogWriter:
             return
         with self._lock:
             self._queued += entries
-            if self._thread is None or self._pid != os.getpid():  # the first rows of this process
+            alive = self._thread is not None and self._thread.is_alive() and self._pid == os.getpid()
+            if not alive:  # the first rows of this process (a forked worker has no thread of its parent's)
                 self._pid, self._stop = os.getpid(), threading.Event()
                 self._thread = threading.Thread(target=self._run, args=(interval,), name="prediction-log", daemon=True)
                 self._thread.start()
@@ -59,15 +60,19 @@ class LogWriter:
 
     def _run(self, interval: float) -> None:
         while not self._stop.wait(interval):
-            self.flush()
-            close_old_connections()  # this thread's connection, as a request's would be
+            try:
+                if self.flush():
+                    close_old_connections()  # this thread's connection, as a request's would be
+            except Exception:  # the thread must outlive a bad batch: the next one may go through
+                log.exception("prediction log rows not written")
 
-    def flush(self) -> None:
-        """Write what is queued now."""
+    def flush(self) -> int:
+        """Write what is queued now; how many rows."""
         with self._lock:
             entries, self._queued = self._queued, []
         if entries:
             write(entries)
+        return len(entries)
 
     def stop(self) -> None:
         """Stop the thread and write what is left (a stopping worker)."""

@@ -1,0 +1,381 @@
+"""Measure the monitoring feature's goals on the default bake, side by side in one run.
+
+- Overhead: the baked project's production server (start.sh: gunicorn, 2 sync workers, production
+  settings, SQLite), started with the prediction log and the metrics on
+  (SERVING_PREDICTION_LOG=on SERVING_METRICS=on), with both off, and with one of them on each;
+  rounds of sequential one-row `POST /api/predict` alternate between them (p50, p99; the goal is
+  the ratio of the first two: <= 1.2x). A server with the log on is first sent FILL_ROWS rows, so
+  its log is at its cap (10,000 rows, the default) and every write of queued rows (each worker's
+  thread, every SERVING_PREDICTION_LOG_FLUSH_SECONDS) also trims the oldest, as in a long-running
+  service. Then the p50 of `GET /metrics` on the first (< 5 ms).
+- The monitor: `manage.py monitor --last 100000` over a prediction log of 100,000 rows of the
+  served model (rows resampled from the prepared train split, logged as the API logs them, with
+  the model's answers), wall-clock as a subprocess and its peak RSS (goal < 10 s).
+- False alarms: `monitoring.report.verdict`, the monitor's Django-free judgement, on SAMPLES
+  samples of 100 held-out rows with no drift, two ways: (1) 100 rows drawn with replacement from
+  the 114-row test split, judged against the pipeline's reference; (2) the data set re-split at
+  random each time into 455 reference rows and 114 held-out rows, of which 100 are served (without
+  replacement), the input checks judged against that split's reference. The share of runs whose
+  status is "drift" is the false-alarm rate (goal <= monitor.p_value, 0.05, which the Bonferroni
+  correction promises); beside it, how often at least one check's uncorrected p-value is under
+  0.05. Detection: the same samples with "mean radius" x3 and x1.2.
+Run with `.venv/bin/python benchmarks/bench_monitoring.py`; writes results/monitoring.{json,md}.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import secrets
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack, closing
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+from bench_serving import free_port, get, post, server
+from common import BIN, MACHINE, Runner, bake, timed, write_figures
+
+PACKAGE = "my_ml_project"  # the default bake's package
+ROUNDS = 6  # alternating rounds of one-row predicts, per server
+REQUESTS = 250  # sequential requests per round
+FILL_ROWS = 10_000  # logged before the latency rounds, in requests of 1,000 rows
+FLUSH_S = 1.0  # SERVING_PREDICTION_LOG_FLUSH_SECONDS, the default: how often a worker writes its queued rows
+METRICS_REQUESTS = 300
+LOG_ROWS = 100_000  # the monitor's window
+MONITOR_RUNS = 3
+SAMPLES = 500  # random samples per false-alarm and detection figure
+SAMPLE_ROWS = 100
+SEED = 42
+# The servers, by (SERVING_PREDICTION_LOG, SERVING_METRICS): the goal compares the first two.
+SERVERS = {"on": ("on", "on"), "off": ("off", "off"), "log_only": ("on", "off"), "metrics_only": ("off", "on")}
+GOALS = {"overhead_p50": 1.2, "metrics_p50_ms": 5.0, "monitor_s": 10.0, "false_alarm_rate": 0.05}
+
+FILL_LOG = """
+import json, sys
+import django
+django.setup()
+from django.db import transaction
+from {package}.serving.models import PredictionLog
+sha256, inputs_file, predictions_file = sys.argv[1:4]
+inputs = json.loads(open(inputs_file).read())
+predictions = json.loads(open(predictions_file).read())
+with transaction.atomic():
+    PredictionLog.objects.bulk_create(
+        (PredictionLog(model_sha256=sha256, inputs=row, prediction=answer) for row, answer in zip(inputs, predictions)),
+        batch_size=5000,
+    )
+print(PredictionLog.objects.count())
+"""
+
+
+def percentiles(times: list[float]) -> tuple[float, float]:
+    """p50 and p99 of `times`."""
+    ordered = sorted(times)
+    return statistics.median(ordered), ordered[int(len(ordered) * 0.99) - 1]
+
+
+def overhead(project: Path, env: dict[str, str], scratch: Path, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """One-row predict latency, the log and metrics on and off, alternating; /metrics after FILL_ROWS logged rows."""
+    one_row = json.dumps({"instances": rows[:1]}).encode()
+    command = [str(project / "start.sh"), "--access-logfile", "/dev/null"]
+    specs = {}
+    for name, (log, metrics) in SERVERS.items():
+        port, folder = free_port(), scratch / f"server-{name}"
+        folder.mkdir()
+        specs[name] = {
+            "port": port,
+            "log": log,
+            "env": env | {
+                "GUNICORN_BIND": f"127.0.0.1:{port}",
+                "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
+                "PROMETHEUS_MULTIPROC_DIR": str(folder / "metrics"),
+                "DJANGO_STATIC_ROOT": str(folder / "static"),
+                "SERVING_PREDICTION_LOG": log,
+                "SERVING_METRICS": metrics,
+                "SERVING_PREDICTION_LOG_FLUSH_SECONDS": str(FLUSH_S),
+            },
+        }  # fmt: skip
+    probe = ("/api/predict", one_row)
+    times: dict[str, list[float]] = {name: [] for name in specs}
+    with ExitStack() as servers:
+        for spec in specs.values():
+            servers.enter_context(server(command, project, spec["env"], spec["port"], probe))
+        for spec in specs.values():  # every log at its cap: each request adds a row and deletes the oldest
+            if spec["log"] == "on":
+                for start in range(0, FILL_ROWS, 1000):
+                    batch = [rows[(start + i) % len(rows)] for i in range(1000)]
+                    post(spec["port"], "/api/predict", json.dumps({"instances": batch}).encode())
+        time.sleep(2 * FLUSH_S)  # the writers' threads have written the queued rows
+        for _ in range(ROUNDS):
+            for name, spec in specs.items():
+                times[name] += [timed(lambda port=spec["port"]: post(port, *probe)) * 1000 for _ in range(REQUESTS)]
+        on_port = specs["on"]["port"]
+        metrics_ms = [timed(lambda: get(on_port, "/metrics")) * 1000 for _ in range(METRICS_REQUESTS)]
+        health_ms = [timed(lambda: get(on_port, "/api/health")) * 1000 for _ in range(METRICS_REQUESTS)]
+        metrics_bytes = len(get(on_port, "/metrics"))
+        time.sleep(2 * FLUSH_S)
+        with closing(sqlite3.connect(scratch / "server-on" / "db.sqlite3")) as database:
+            held = database.execute("SELECT COUNT(*) FROM serving_predictionlog").fetchone()[0]
+    figures: dict[str, Any] = {}
+    for name, values in times.items():
+        p50, p99 = percentiles(values)
+        figures[name] = {"p50_ms": round(p50, 3), "p99_ms": round(p99, 3)}
+    figures |= {
+        "ratio_p50": round(figures["on"]["p50_ms"] / figures["off"]["p50_ms"], 2),
+        "ratio_p99": round(figures["on"]["p99_ms"] / figures["off"]["p99_ms"], 2),
+        "rows_logged_before_metrics": FILL_ROWS + ROUNDS * REQUESTS,
+        "rows_held_by_log": held,
+        "metrics_p50_ms": round(statistics.median(metrics_ms), 3),
+        "metrics_p99_ms": round(percentiles(metrics_ms)[1], 3),
+        "metrics_bytes": metrics_bytes,
+        "health_p50_ms": round(statistics.median(health_ms), 3),
+    }
+    return figures
+
+
+def monitor_run(project: Path, env: dict[str, str], scratch: Path, train: pd.DataFrame, model: Any,
+                sha256: str) -> dict[str, Any]:  # fmt: skip
+    """Fill a prediction log with LOG_ROWS rows, then time `manage.py monitor --last LOG_ROWS` and its peak RSS."""
+    folder = scratch / "monitor"
+    folder.mkdir()
+    env = env | {"DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}", "SERVING_PREDICTION_LOG_MAX_ROWS": "200000"}
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=project, env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    served = train.sample(LOG_ROWS, replace=True, random_state=SEED)
+    inputs, predictions = folder / "inputs.json", folder / "predictions.json"
+    inputs.write_text(served.to_json(orient="records"))
+    predictions.write_text(json.dumps(model.predict(served).tolist()))
+    fill_s = timed(lambda: subprocess.run(
+        [sys.executable, "-c", FILL_LOG.format(package=PACKAGE), sha256, str(inputs), str(predictions)],
+        cwd=project, env=env | {"DJANGO_SETTINGS_MODULE": "config.settings"}, check=True, capture_output=True,
+    ))  # fmt: skip
+    command = ["/usr/bin/time", "-v", sys.executable, "manage.py", "monitor", "--last", str(LOG_ROWS),
+               "--output", str(folder / "monitoring.json")]  # fmt: skip
+    seconds, peaks = [], []
+    for _ in range(MONITOR_RUNS):
+        start = time.perf_counter()
+        result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+        seconds.append(time.perf_counter() - start)
+        if result.returncode not in (0, 1):  # 1: drift, still a run
+            raise RuntimeError(f"monitor failed ({result.returncode}): {result.stderr[-2000:]}")
+        peaks.append(int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr)[1]) / 1024)
+    report = json.loads((folder / "monitoring.json").read_text())
+    imports_s = statistics.median(
+        timed(lambda: subprocess.run([sys.executable, "manage.py", "monitor", "--help"], cwd=project, env=env,
+                                     check=True, capture_output=True))
+        for _ in range(MONITOR_RUNS)
+    )  # fmt: skip
+    return {
+        "rows": report["window"]["rows"],
+        "status": report["status"],
+        "message": report["message"],
+        "seconds": round(statistics.median(seconds), 2),
+        "peak_rss_mb": round(statistics.median(peaks)),
+        "start_up_s": round(imports_s, 2),
+        "fill_s": round(fill_s, 1),
+    }
+
+
+def served_frame(rows: pd.DataFrame, predictions: Any) -> pd.DataFrame:
+    """Rows as the monitor reads them from the log: created, inputs (the JSON the API logged), prediction, label."""
+    return pd.DataFrame({
+        "created": pd.Timestamp.now(tz="UTC"),
+        "inputs": json.loads(rows.to_json(orient="records")),
+        "prediction": list(predictions),
+        "label": None,
+    })  # fmt: skip
+
+
+def judged(outcome: dict[str, Any], feature: str) -> dict[str, bool]:
+    """A verdict's three readings: drift, any uncorrected p < the threshold, and the feature's own check drifted."""
+    checks = [*outcome["checks"], *([outcome["predictions"]] if outcome["predictions"] else [])]
+    return {
+        "drift": outcome["status"] == "drift",
+        "uncorrected": any(check["p_value"] < outcome["thresholds"]["p_value"] for check in checks),
+        "feature": any(check["drifted"] for check in checks if check["name"] == feature),
+    }
+
+
+def false_alarms(project: Path, manifest: dict[str, Any], model: Any) -> dict[str, Any]:
+    """The verdict on SAMPLES samples of held-out rows, unchanged and with one feature scaled: shares of runs."""
+    sys.path.insert(0, str(project / "src"))
+    report = importlib.import_module(f"{PACKAGE}.monitoring.report")
+    reference_module = importlib.import_module(f"{PACKAGE}.data.reference")
+    params = importlib.import_module(f"{PACKAGE}.params")
+    limits = report.thresholds(params.load_params(project / "params.yaml", sections=("monitor",)).get("monitor"))
+    reference = json.loads((project / "reports" / "reference.json").read_text())
+    answers = json.loads((project / "reports" / "predictions_reference.json").read_text())
+    target, feature = manifest["target"], "mean radius"
+    prepared = {
+        split: pd.read_parquet(project / "data" / "prepared" / f"{split}.parquet") for split in ("train", "test")
+    }
+    test = prepared["test"].drop(columns=target)
+    everything = pd.concat(prepared.values(), ignore_index=True)
+    rng = np.random.default_rng(SEED)
+    factors = {"none": 1.0, "x3": 3.0, "x1.2": 1.2}
+    counts: dict[str, dict[str, dict[str, int]]] = {
+        design: {name: {"drift": 0, "uncorrected": 0, "feature": 0} for name in factors}
+        for design in ("test_resampled", "resplit")
+    }
+    start = time.perf_counter()
+    for _ in range(SAMPLES):
+        # (1) 100 rows drawn with replacement from the test split, against the pipeline's reference and answers
+        sample = test.sample(SAMPLE_ROWS, replace=True, random_state=rng)
+        for name, factor in factors.items():
+            rows = sample.assign(**{feature: sample[feature] * factor})
+            outcome = report.verdict(served_frame(rows, model.predict(rows)), manifest, reference, answers, limits)
+            for key, flagged in judged(outcome, feature).items():
+                counts["test_resampled"][name][key] += flagged
+        # (2) a fresh split: the reference of 455 random rows, 100 of the other 114 served (the input checks only)
+        order = rng.permutation(len(everything))
+        train, held = everything.iloc[order[: len(prepared["train"])]], everything.iloc[order[len(prepared["train"]) :]]
+        split_reference = reference_module.training_reference(train, held, target, None, ())
+        sample = held.drop(columns=target).sample(SAMPLE_ROWS, random_state=rng)
+        for name, factor in factors.items():
+            rows = sample.assign(**{feature: sample[feature] * factor})
+            outcome = report.verdict(served_frame(rows, [None] * len(rows)), manifest, split_reference, None, limits)
+            for key, flagged in judged(outcome, feature).items():
+                counts["resplit"][name][key] += flagged
+    shares = {
+        design: {name: {key: round(value / SAMPLES, 3) for key, value in flags.items()} for name, flags in by.items()}
+        for design, by in counts.items()
+    }
+    return {
+        "samples": SAMPLES,
+        "rows_per_sample": SAMPLE_ROWS,
+        "checks": {"test_resampled": len(reference["checks"]) + 1, "resplit": len(reference["checks"])},
+        "p_value": limits.p_value,
+        "distance": limits.distance,
+        "shares": shares,
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+
+
+def main() -> None:
+    """Bake, train, then measure the overhead, the monitor's time and its false alarms."""
+    scratch = Path(tempfile.mkdtemp())
+    project = bake(scratch)
+    run = Runner(project)
+    run(str(BIN / "dvc"), "repro")
+    model_path = project / "models" / "model.joblib"
+    manifest = json.loads(model_path.with_suffix(".json").read_text())
+    target = manifest["target"]
+    train = pd.read_parquet(project / "data" / "prepared" / "train.parquet").drop(columns=target)
+    test = pd.read_parquet(project / "data" / "prepared" / "test.parquet").drop(columns=target)
+    model = joblib.load(model_path)
+
+    env = run.env | {
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_SECURE_SSL_REDIRECT": "off",  # plain HTTP on loopback
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "SERVING_MODEL_PATH": str(model_path),
+        "WEB_CONCURRENCY": "2",
+        "BIN": str(BIN),
+    }
+    serving = overhead(project, env, scratch, json.loads(test.to_json(orient="records")))
+    monitor = monitor_run(project, env, scratch, train, model, manifest["sha256"])
+    alarms = false_alarms(project, manifest, model)
+    shutil.rmtree(scratch, ignore_errors=True)
+
+    shares = alarms["shares"]
+    false_alarm = shares["test_resampled"]["none"]["drift"]
+    goals = {
+        "overhead_p50": {"goal": f"<= {GOALS['overhead_p50']}x", "value": serving["ratio_p50"],
+                         "met": serving["ratio_p50"] <= GOALS["overhead_p50"]},
+        "metrics_p50_ms": {"goal": f"< {GOALS['metrics_p50_ms']:g} ms", "value": serving["metrics_p50_ms"],
+                           "met": serving["metrics_p50_ms"] < GOALS["metrics_p50_ms"]},
+        "monitor_s": {"goal": f"< {GOALS['monitor_s']:g} s", "value": monitor["seconds"],
+                      "met": monitor["seconds"] < GOALS["monitor_s"]},
+        "false_alarm_rate": {"goal": f"<= {alarms['p_value']:g}", "value": false_alarm,
+                             "met": false_alarm <= alarms["p_value"]},
+        "false_alarm_rate_resplit": {"goal": f"<= {alarms['p_value']:g}", "value": shares["resplit"]["none"]["drift"],
+                                     "met": shares["resplit"]["none"]["drift"] <= alarms["p_value"]},
+    }  # fmt: skip
+    figures = {"machine": MACHINE, "serving": serving, "monitor": monitor, "false_alarms": alarms, "goals": goals}
+
+    def row(goal: str, measured: str, key: str) -> str:
+        return f"| {goal} | {measured} | {goals[key]['goal']} | {'met' if goals[key]['met'] else 'missed'} |"
+
+    def pct(value: float) -> str:
+        return f"{value:.1%}"
+
+    on, off = serving["on"], serving["off"]
+    resampled, resplit = shares["test_resampled"], shares["resplit"]
+    lines = [
+        f"Default bake (random forest, 30 features), gunicorn 2 sync workers through start.sh, SQLite, {MACHINE}; "
+        f"{ROUNDS} alternating rounds of {REQUESTS} one-row requests per server.",
+        "",
+        "| goal | measured | target | |",
+        "|---|---|---|---|",
+        row(
+            "one-row predict, log and metrics on vs off (p50)",
+            f"{serving['ratio_p50']}x ({on['p50_ms']} vs {off['p50_ms']} ms; p99 {on['p99_ms']} vs {off['p99_ms']} ms, "
+            f"{serving['ratio_p99']}x)",
+            "overhead_p50",
+        ),
+        row(
+            f"`GET /metrics` p50, {serving['rows_logged_before_metrics']:,} rows logged "
+            f"(the log keeps {serving['rows_held_by_log']:,})",
+            f"{serving['metrics_p50_ms']} ms (p99 {serving['metrics_p99_ms']} ms, {serving['metrics_bytes']:,} bytes; "
+            f"`/api/health` {serving['health_p50_ms']} ms)",
+            "metrics_p50_ms",
+        ),
+        row(
+            f"`manage.py monitor --last {LOG_ROWS:,}`, wall-clock",
+            f"{monitor['seconds']} s (peak RSS {monitor['peak_rss_mb']} MB; `monitor --help` alone "
+            f"{monitor['start_up_s']} s)",
+            "monitor_s",
+        ),
+        row(
+            f"false alarms: {SAMPLE_ROWS} test rows drawn with replacement, "
+            f"{alarms['checks']['test_resampled']} checks",
+            f"{pct(resampled['none']['drift'])} of {SAMPLES} runs (uncorrected p < {alarms['p_value']:g}: "
+            f"{pct(resampled['none']['uncorrected'])})",
+            "false_alarm_rate",
+        ),
+        row(
+            f"false alarms: a fresh split each run, {SAMPLE_ROWS} of its held-out rows, "
+            f"{alarms['checks']['resplit']} input checks",
+            f"{pct(resplit['none']['drift'])} of {SAMPLES} runs (uncorrected: {pct(resplit['none']['uncorrected'])})",
+            "false_alarm_rate_resplit",
+        ),
+        "",
+        "One-row predict by server (all four alternating; a server with the log on keeps its log at the cap):",
+        "",
+        "| log | metrics | p50 (ms) | p99 (ms) | p50 vs both off |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {log} | {metrics} | {serving[name]['p50_ms']} | {serving[name]['p99_ms']} | "
+            f"{serving[name]['p50_ms'] / off['p50_ms']:.2f}x |"
+            for name, (log, metrics) in SERVERS.items()
+        ),
+        "",
+        "Detection, the same samples with one feature scaled (share of runs whose status is drift; in brackets, "
+        "the runs where the scaled feature's own check drifted):",
+        "",
+        "| samples | no change | mean radius x1.2 | mean radius x3 |",
+        "|---|---|---|---|",
+        *(
+            f"| {label} | {pct(by['none']['drift'])} | {pct(by['x1.2']['drift'])} ({pct(by['x1.2']['feature'])}) | "
+            f"{pct(by['x3']['drift'])} ({pct(by['x3']['feature'])}) |"
+            for label, by in (("test rows, with replacement", resampled), ("fresh split, held-out rows", resplit))
+        ),
+        "",
+        f"The monitor's log held {monitor['rows']:,} rows of the served model (filled in {monitor['fill_s']} s); "
+        f"its verdict: {monitor['status']}.",
+    ]
+    write_figures("monitoring", figures, "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
