@@ -65,7 +65,8 @@ class MetricsMiddleware:
 
 
 def model_served(manifest: Manifest, runtime: str) -> None:
-    """Name the served model in model_info."""
+    """Name the served model in model_info: only the model served now (a reload replaces the one before)."""
+    INFO.clear()
     INFO.labels(manifest.get("version") or manifest["sha256"][:12], manifest["sha256"], runtime).set(1)
 
 
