@@ -68,8 +68,9 @@ def log_prediction(sha256: str, inputs: list[dict[str, Any]], answer: dict[str, 
 def answered(served: Served, inputs: list[dict[str, Any]], result: dict[str, Any], source: str) -> dict[str, Any]:
     """The answer, counted in the metrics and logged, with each row's prediction_id when kept (API and autolabel)."""
     manifest = served.loaded.manifest
-    metrics.predicted(manifest, result, source)
-    metrics.outside_training(manifest, inputs)
+    if conf.setting("SERVING_METRICS"):  # off: no counting at all, as for the requests
+        metrics.predicted(manifest, result, source)
+        metrics.outside_training(manifest, inputs)
     if ids := log_prediction(manifest["sha256"], inputs, result, source):
         result = {**result, "prediction_ids": ids}
     return result
