@@ -49,7 +49,7 @@ import joblib
 import numpy as np
 import pandas as pd
 from bench_serving import free_port, get, post, server
-from common import BIN, MACHINE, Runner, bake, timed, write_figures
+from common import BIN, MACHINE, timed, trained_default, write_figures
 
 PACKAGE = "my_ml_project"  # the default bake's package
 ROUNDS = 6  # alternating rounds of one-row predicts, per server
@@ -300,11 +300,8 @@ def false_alarms(project: Path, manifest: dict[str, Any]) -> dict[str, Any]:
 def main() -> None:
     """Bake, train, then measure the overhead, the monitor's time and its false alarms."""
     scratch = Path(tempfile.mkdtemp())
-    project = bake(scratch)
-    run = Runner(project)
-    run(str(BIN / "dvc"), "repro")
+    project, run, manifest = trained_default(scratch)
     model_path = project / "models" / "model.joblib"
-    manifest = json.loads(model_path.with_suffix(".json").read_text())
     target = manifest["target"]
     train = pd.read_parquet(project / "data" / "prepared" / "train.parquet").drop(columns=target)
     test = pd.read_parquet(project / "data" / "prepared" / "test.parquet").drop(columns=target)

@@ -39,7 +39,7 @@ from typing import Any
 import joblib
 import pandas as pd
 import psutil
-from common import BIN, MACHINE, Runner, bake, timed, write_figures
+from common import BIN, MACHINE, timed, trained_default, write_figures
 
 HERE = Path(__file__).resolve().parent / "serving"
 LATENCY_REQUESTS = 300
@@ -143,11 +143,8 @@ def mlflow_python() -> str | None:
 def main() -> None:
     """Bake, train, then measure each server round by round."""
     scratch = Path(tempfile.mkdtemp())
-    project = bake(scratch)
-    run = Runner(project)
-    run(str(BIN / "dvc"), "repro")
+    project, run, manifest = trained_default(scratch)
     model_path = project / "models" / "model.joblib"
-    manifest = json.loads(model_path.with_suffix(".json").read_text())
     target = manifest["target"]
     test = pd.read_parquet(project / "data" / "prepared" / "test.parquet").drop(columns=target)
     rows = json.loads(pd.concat([test] * 2).head(100).to_json(orient="records"))

@@ -67,6 +67,14 @@ class Runner:
         return result.stdout
 
 
+def trained_default(scratch: Path) -> tuple[Path, Runner, dict]:
+    """The default bake in `scratch` after `dvc repro`: the project, its Runner and the model's manifest."""
+    project = bake(scratch)
+    run = Runner(project)
+    run(str(BIN / "dvc"), "repro")
+    return project, run, json.loads((project / "models" / "model.json").read_text())
+
+
 def write_figures(name: str, figures: dict, table: str) -> None:
     """Write results/NAME.json and NAME.md, quote the table in the README, and print it."""
     RESULTS.mkdir(exist_ok=True)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 from PIL import Image
-from test_report import CHROMIUM, CHROMIUM_FLAGS, build, page, painted
+from test_report import build, page, painted
+from test_report import screenshot as shoot
 
-from conftest import BIN, Project, require
+from conftest import BIN, Project
 
 # The model's prediction for each test image, keyed by its file, as the project's own code computes it.
 PREDICT_TEST_SET = """
@@ -86,14 +86,7 @@ def test_the_model_card_and_data_page_describe_the_images(digits: Project) -> No
 
 
 def test_the_gallery_renders_in_headless_chromium(digits: Project, tmp_path: Path) -> None:
-    chromium = require(CHROMIUM, "no Chromium or Chrome is installed (apt install chromium)")
-    screenshot = tmp_path / "gallery.png"
-    url = (digits.path / "site" / "gallery" / "index.html").as_uri()
-    subprocess.run(
-        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,1200",
-         f"--screenshot={screenshot}", url],
-        capture_output=True, timeout=120, check=True,
-    )  # fmt: skip
+    screenshot = shoot(digits.path / "site" / "gallery" / "index.html", tmp_path, height=1200)
     # What Chromium drew: the red outlines of the mistakes, and the thumbnails' black backgrounds.
     assert painted(screenshot, WRONG_OUTLINE) > 200
     assert painted(screenshot, (0, 0, 0)) > 48 * 64 * 64 // 4

@@ -26,7 +26,8 @@ from typing import Any
 import pandas as pd
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from test_report import CHROMIUM, CHROMIUM_FLAGS, page, painted
+from test_report import page, painted
+from test_report import screenshot as shoot
 
 from conftest import Project, require
 
@@ -250,14 +251,7 @@ def test_the_monitoring_page_draws_each_check_training_beside_served(site: Proje
 
 
 def test_the_monitoring_page_renders_in_headless_chromium(site: Project, tmp_path: Path) -> None:
-    chromium = require(CHROMIUM, "no Chromium or Chrome is installed (apt install chromium)")
-    screenshot = tmp_path / "monitoring.png"
-    url = (site.path / "site" / "monitoring" / "index.html").as_uri()
-    subprocess.run(
-        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,9000",
-         f"--screenshot={screenshot}", url],
-        capture_output=True, timeout=120, check=True,
-    )  # fmt: skip
+    screenshot = shoot(site.path / "site" / "monitoring" / "index.html", tmp_path, height=9000)
     # What Chromium drew: the grey training bars, the red served bars of the drifted check, the blue of the others.
     for colour in (TRAINING, DRIFTED, SERVED):
         assert painted(screenshot, colour) > 500, colour

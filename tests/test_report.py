@@ -200,6 +200,18 @@ def painted(screenshot: Path, colour: tuple[int, int, int]) -> int:
     return int((np.abs(pixels - np.array(colour)).sum(axis=2) < 30).sum())
 
 
+def screenshot(page_file: Path, tmp_path: Path, height: int) -> Path:
+    """A headless Chromium screenshot of a built page, 1280 pixels wide; its PNG."""
+    chromium = require(CHROMIUM, "no Chromium or Chrome is installed (apt install chromium)")
+    shot = tmp_path / f"{page_file.parent.name}.png"
+    subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", f"--window-size=1280,{height}",
+         f"--screenshot={shot}", page_file.as_uri()],
+        capture_output=True, timeout=120, check=True,
+    )  # fmt: skip
+    return shot
+
+
 def test_pages_render_in_headless_chromium(built: Project, tmp_path: Path) -> None:
     chromium = require(CHROMIUM, "no Chromium or Chrome is installed (apt install chromium)")
     for name in ("pipeline", "metrics", "history"):
