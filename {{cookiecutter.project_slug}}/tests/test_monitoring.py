@@ -309,6 +309,13 @@ def test_metrics_count_what_was_asked_and_answered(
     if manifest["task"] == "classification":
         shares = pd.Series(answers["predictions"]).astype(str).value_counts()
         assert {label: grew("model_predictions_total", label=label) for label in shares.index} == shares.to_dict()
+    if ranges := manifest["data"]["ranges"]:  # a number past its training range, in a small and a large batch
+        name, (_, high) = next(iter(ranges.items()))
+        past = rows.head(1).assign(**{name: high * 10 + 1})
+        predict(client, past)
+        predict(client, pd.concat([past] * 25))  # one request: numpy counts a large batch
+        key = ("model_values_outside_training_range_total", (("feature", name),))
+        assert metric_values(client).get(key, 0) - after.get(key, 0) == 26
     info = [labels for (name, labels), value in after.items() if name == "model_info" and value == 1]
     assert ("sha256", manifest["sha256"]) in info[0]
 
