@@ -19,7 +19,11 @@ SAMPLE_FILES = {
     "docstrings": ("docstrings.csv", "docstrings.LICENSE"),
     "digits": ("digits.zip", "digits.LICENSE"),
     "images": ("images",),
+    "supermarket": ("supermarket.csv", "supermarket_items.csv", "supermarket.LICENSE"),
 }
+# A recommender has no features whose drift the daily monitor could judge (README: "Watch the served model").
+MONITORING_PATHS = (".github/workflows/monitor.yml",)
+RECOMMEND_DATASETS = ("supermarket",)
 # The digits demo ships as one archive of PNGs (the bake has no scikit-learn to draw them), unpacked here.
 DIGITS_ARCHIVE = Path("data/raw/digits.zip")
 DJANGO_PATHS = (
@@ -43,6 +47,7 @@ DJANGO_PATHS = (
     "tests/test_serving_commands.py",
     "tests/test_serving_deploy.py",
     "tests/test_serving_images.py",
+    "tests/test_serving_recommend.py",
     "tests/test_serving_runtime.py",
 )
 
@@ -85,6 +90,12 @@ def remove_django(project: Path, package: str) -> None:
             shutil.rmtree(path)
         else:
             path.unlink(missing_ok=True)
+
+
+def remove_monitoring(project: Path) -> None:
+    """Drop the daily drift workflow: a recommender reads ids, not features to compare with training."""
+    for name in MONITORING_PATHS:
+        (project / name).unlink(missing_ok=True)
 
 
 def dvc_command() -> list[str] | None:
@@ -173,6 +184,8 @@ def main(context_json: str, project: Path) -> int:
     unpack_digits(project)
     if context["use_django"] != "yes":
         remove_django(project, context["package_name"])
+    elif context["dataset"] in RECOMMEND_DATASETS:
+        remove_monitoring(project)
     if "_commit" in context:  # cruft renders: it writes .cruft.json itself, in a scratch folder on update
         print("  baked by cruft: `make install` initialises git and DVC")
     else:

@@ -5,6 +5,7 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from {{ cookiecutter.package_name }}.autolabel.views import item_page
 from {{ cookiecutter.package_name }}.serving.metrics import metrics_view
 
 admin.site.site_url = "/api/docs"  # the admin's "View site": this site's pages are its API's
@@ -13,5 +14,6 @@ urlpatterns = [
     path("api/", include("{{ cookiecutter.package_name }}.serving.urls")),  # as another site mounts it
     path("metrics", metrics_view, name="metrics"),  # where Prometheus looks by default
     path("admin/", admin.site.urls),
+    path("items/<str:item>/", item_page, name="item"),  # an example page with "you may also like" (a recommender)
     *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),  # the records' images; nothing unless DEBUG
 ]

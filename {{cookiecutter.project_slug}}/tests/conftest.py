@@ -1,5 +1,6 @@
 """Shared fixtures: a scratch copy of the project's inputs to run stages in, and a trained model."""
 
+import copy
 {% if cookiecutter.use_django == "yes" -%}
 import json
 {% endif -%}
@@ -10,22 +11,48 @@ from collections.abc import Callable, Iterator
 from collections.abc import Callable
 {%- endif %}
 from pathlib import Path
+from typing import Any
 
 import pytest
-{%- if cookiecutter.use_django == "yes" %}
 import yaml
+{%- if cookiecutter.use_django == "yes" %}
 from pytest_django.fixtures import Settings
 {%- endif %}
 
 PROJECT = Path(__file__).resolve().parents[1]
 
 
-def copy_inputs(target: Path) -> None:
-    """Copy params.yaml, dvc.yaml (whose stages may read params.yaml sections of your own) and the raw data."""
+# A recommender project's table code is tested on scikit-learn's breast_cancer set with these parameters.
+TABLE_PARAMS = {
+    "data": {"dataset": "breast_cancer", "target": "target"},
+    "prepare": {"split": 0.2, "seed": 42},
+    "train": {"model": "random_forest", "seed": 42, "search": {"method": "none"}},
+    "monitor": {"window": "7d", "min_rows": 100, "p_value": 0.05, "distance": 0.1},
+}
+
+
+def recommends() -> bool:
+    """Whether this project trains a recommender (data.interactions in params.yaml)."""
+    return bool((yaml.safe_load((PROJECT / "params.yaml").read_text())["data"] or {}).get("interactions"))
+
+
+def table_params() -> dict[str, Any]:
+    """The parameters of a table model: this project's params.yaml, or TABLE_PARAMS for a recommender project."""
+    return copy.deepcopy(TABLE_PARAMS) if recommends() else yaml.safe_load((PROJECT / "params.yaml").read_text())
+
+
+def copy_inputs(target: Path, own: bool = False) -> None:
+    """Copy params.yaml, dvc.yaml (whose stages may read params.yaml sections of your own) and the raw data.
+
+    A recommender project's table code is tested on scikit-learn's breast_cancer set instead (its own
+    interactions only with `own`: tests/test_recommend.py), so that every project tests the whole package.
+    """
     shutil.copy(PROJECT / "params.yaml", target)
     shutil.copy(PROJECT / "dvc.yaml", target)
     if (PROJECT / "data" / "raw").is_dir():
         shutil.copytree(PROJECT / "data" / "raw", target / "data" / "raw")
+    if recommends() and not own:
+        (target / "params.yaml").write_text(yaml.safe_dump(table_params()))
 
 
 @pytest.fixture
@@ -62,6 +89,45 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return run_stages(folder)
 
 
+def write_interactions(folder: Path) -> None:
+    """A small shop of your own: 600 customers who buy within groups of products, bought together; and titles."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(7)
+    rows = []
+    for customer in range(600):
+        groups = rng.choice(8, size=rng.integers(1, 3), replace=False)
+        products = [int(product) for group in groups for product in group * 5 + rng.choice(5, 4, replace=False)]
+        products = rng.permutation([*products, int(rng.integers(40))]).tolist()  # and one anything, at any time
+        rows += [(f"c{customer}", 100 + product, f"2026-0{1 + n % 9}-1{n % 10}") for n, product in enumerate(products)]
+    raw = folder / "data" / "raw"
+    raw.mkdir(parents=True)
+    pd.DataFrame(rows, columns=["customer", "product", "bought"]).to_csv(raw / "interactions.csv", index=False)
+    names = [f"Product {n} of group {n // 5}" for n in range(40)]
+    titles = pd.DataFrame({"product": 100 + np.arange(40), "title": names})
+    titles.to_csv(raw / "products.csv", index=False)
+    params = {
+        "data": {"path": "data/raw/interactions.csv", "items": "data/raw/products.csv",
+                 "interactions": {"user": "customer", "item": "product", "rating": None, "time": "bought"}},
+        "prepare": {"holdout": 0.2, "min_history": 4, "seed": 42},
+        "train": {"model": "item_knn", "k": 5, "seed": 42, "hyperparams": {"item_knn": {"neighbors": 10}}},
+    }  # fmt: skip
+    (folder / "params.yaml").write_text(yaml.safe_dump(params))
+
+
+@pytest.fixture(scope="session")
+def recommender_trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder where a recommender's pipeline has run once: this project's own when it recommends, else one
+    trained on a small shop's interactions (write_interactions), so that every project tests its recommender."""
+    folder = tmp_path_factory.mktemp("recommender")
+    if recommends():
+        copy_inputs(folder, own=True)
+    else:
+        write_interactions(folder)
+    return run_stages(folder)
+
+
 @pytest.fixture
 def trained_workdir(trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private copy of the trained folder, made the working directory: cheaper than running the stages."""
@@ -85,7 +151,7 @@ def table_trained(trained: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     if json.loads((trained / "models" / "model.json").read_text())["features"][0]["kind"] != "image":
         return trained
     folder = tmp_path_factory.mktemp("table")
-    params = yaml.safe_load((PROJECT / "params.yaml").read_text())
+    params = table_params()
     params["data"] = {"dataset": "breast_cancer", "target": "target"}
     params["train"]["model"] = "random_forest"
     (folder / "params.yaml").write_text(yaml.safe_dump(params))

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
+from conftest import table_params
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
@@ -41,7 +42,7 @@ def image_project(tmp_path_factory: pytest.TempPathFactory, stages: Callable[[Pa
         (folder / "data" / "raw" / "digits" / str(digit)).mkdir(parents=True)
         for index in np.flatnonzero(digits.target == digit)[:IMAGES_PER_DIGIT]:
             (folder / "data" / "raw" / "digits" / str(digit) / f"{index}.png").write_bytes(png(digits.images[index]))
-    params = yaml.safe_load((Path(__file__).resolve().parents[1] / "params.yaml").read_text())
+    params = table_params()
     params["data"] = {"images": "data/raw/digits", "target": "label"}
     params["prepare"] |= {"image_size": [8, 8], "color": "gray"}
     params["train"] |= {"model": "svm", "task": "auto"}

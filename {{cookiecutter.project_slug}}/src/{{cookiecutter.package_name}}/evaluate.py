@@ -8,12 +8,21 @@ from .errors import run_main
 from .modeling.metrics import cv_metrics, score
 from .modeling.plots import PLOT_NAMES, classification_plots, feature_importance, regression_plots
 from .modeling.predict import predict_table
+from .modeling.recommending import evaluate_recommender
 from .paths import METRICS_PATH, MODEL_PATH, PLOTS_DIR, PREDICTIONS_REFERENCE_PATH, TEST_PATH
-from .registry.artifacts import load_model
+from .registry.artifacts import load_model, read_manifest
 
 
 def main() -> None:
     """Load the model through its hash check, then write metrics and plots."""
+    if read_manifest(MODEL_PATH).get("task") == "recommend":  # ranking metrics: modeling/recommending.py
+        metrics = evaluate_recommender()
+        with atomic_dir(PLOTS_DIR) as tmp:  # dvc.yaml lists every plot: a recommender's are empty
+            for name in PLOT_NAMES:
+                write_json(tmp / f"{name}.json", [])
+        write_json(METRICS_PATH, metrics)
+        print(f"evaluate: {metrics}")
+        return
     loaded = load_model(MODEL_PATH)
     seed = loaded.manifest["params"]["train"]["seed"]
     model, task = loaded.model, loaded.manifest["task"]

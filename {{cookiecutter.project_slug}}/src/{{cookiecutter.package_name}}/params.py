@@ -11,6 +11,7 @@ from .formatting import closest
 from .paths import DVC_FILE, PARAMS_FILE
 
 MODELS = ("random_forest", "gradient_boosting", "hist_gradient_boosting", "linear", "svm")
+RECOMMENDER_MODELS = ("popularity", "item_knn", "als")  # train.task: recommend (modeling/recommenders.py)
 # In KNOWN a None is a leaf (any value), a dict the keys it may hold, and FREE keys checked elsewhere.
 FREE: dict[str, Any] = {}
 # The scikit-learn parameter names of a model named in train.model (modeling.estimators.parameter_names).
@@ -18,11 +19,15 @@ EstimatorParams = Callable[[str], list[str]]
 # Every key of params.yaml. train.hyperparams.<model> and train.search.space hold the estimator's
 # own parameter names: modeling/estimators.py and modeling/search.py check them against scikit-learn.
 KNOWN: dict[str, Any] = {
-    "data": dict.fromkeys(("dataset", "path", "sep", "decimal", "target", "categorical", "text", "drop", "images")),
-    "prepare": dict.fromkeys(("split", "seed", "float32", "image_size", "color")),
+    "data": {
+        **dict.fromkeys(("dataset", "path", "sep", "decimal", "target", "categorical", "text", "drop", "images")),
+        "interactions": dict.fromkeys(("user", "item", "rating", "time")),
+        "items": None,
+    },
+    "prepare": dict.fromkeys(("split", "seed", "float32", "image_size", "color", "holdout", "min_history")),
     "train": {
-        **dict.fromkeys(("task", "model", "seed", "backend")),
-        "hyperparams": {model: FREE for model in MODELS},
+        **dict.fromkeys(("task", "model", "seed", "backend", "k")),
+        "hyperparams": {model: FREE for model in (*MODELS, *RECOMMENDER_MODELS)},
         "search": {**dict.fromkeys(("method", "cv", "iterations", "scoring")), "space": FREE},
         "dask": dict.fromkeys(("scheduler", "workers", "timeout")),
     },

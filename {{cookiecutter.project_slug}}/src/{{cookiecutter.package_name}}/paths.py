@@ -8,6 +8,7 @@ RAW_DIR = Path("data/raw")
 PREPARED_DIR = Path("data/prepared")
 TRAIN_PATH = PREPARED_DIR / "train.parquet"
 TEST_PATH = PREPARED_DIR / "test.parquet"
+ITEMS_PATH = PREPARED_DIR / "items.parquet"  # a recommender's items and their metadata (titles)
 PROFILE_PATH = Path("reports/data_profile.json")
 # What the monitor compares served data with: the training distributions, the test rows' answers.
 REFERENCE_PATH = Path("reports/reference.json")

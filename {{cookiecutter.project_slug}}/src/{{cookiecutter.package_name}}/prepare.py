@@ -9,13 +9,14 @@ from sklearn.model_selection import train_test_split
 from .atomic import atomic_path, write_json
 from .data.dtypes import compact
 from .data.images import image_folder, image_spec, read_image_folder
+from .data.interactions import prepare_interactions
 from .data.load import load_dataset
 from .data.profile import profile
 from .data.reference import training_reference
-from .data.task import infer_task
+from .data.task import infer_task, recommends
 from .errors import DataError, PipelineError, run_main
 from .params import load_params
-from .paths import DVC_FILE, PROFILE_PATH, REFERENCE_PATH, TEST_PATH, TRAIN_PATH
+from .paths import DVC_FILE, ITEMS_PATH, PROFILE_PATH, REFERENCE_PATH, TEST_PATH, TRAIN_PATH
 
 # The params.yaml sections this stage reads (and train.task, which decides whether to stratify).
 SECTIONS = ("data", "prepare")
@@ -63,6 +64,16 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
 def main() -> None:
     """Validate everything first: nothing is written unless the data is usable."""
     params = load_params(sections=SECTIONS)
+    if recommends(params):  # interactions to rank items from, not rows with a target
+        check_tracked(params["data"].get("path"))
+        check_tracked(params["data"].get("items"), key="items")
+        train, test, items, data_profile = prepare_interactions(params["data"], params["prepare"])
+        write_parquet(train, TRAIN_PATH)
+        write_parquet(test, TEST_PATH)
+        write_parquet(items, ITEMS_PATH)
+        write_json(PROFILE_PATH, data_profile)
+        print(f"prepare: {len(train)} train and {len(test)} held-out interactions of {data_profile['users']} users")
+        return
     data, target, task = params["data"], params["data"]["target"], (params.get("train") or {}).get("task", "auto")
     text = tuple(data.get("text") or ())
     if data.get("images"):  # a folder of one subfolder per class: pixels, already float32

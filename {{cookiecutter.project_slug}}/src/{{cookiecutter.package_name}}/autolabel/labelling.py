@@ -74,6 +74,8 @@ def predict_image(served: Served, record: "Record", feature: Feature) -> dict[st
 def predict(record: "Record") -> dict[str, Any]:
     """The served model's answer for the record, by the kinds of the manifest's features."""
     served = store.get()
+    if served.loaded.manifest["task"] == "recommend":
+        raise Unlabelable("the served model is a recommender: it ranks items (the you_may_also_like tag), not records")
     features = served.loaded.manifest["features"]
     image = image_feature(features)
     return predict_image(served, record, image) if image else predict_row(served, record)

@@ -17,6 +17,7 @@ from sklearn.svm import SVC, SVR
 
 from ..errors import PipelineError
 from ..formatting import did_you_mean
+from .recommenders import RECOMMENDERS
 
 ESTIMATORS: dict[str, dict[str, type[BaseEstimator]]] = {
     "random_forest": {"classification": RandomForestClassifier, "regression": RandomForestRegressor},
@@ -65,5 +66,7 @@ def tuned_part(estimator: BaseEstimator) -> tuple[BaseEstimator, str]:
 
 
 def parameter_names(model: str) -> list[str]:
-    """The scikit-learn parameter names of `model` (classifier and regressor): params.py's hints."""
+    """The parameter names of `model` (a scikit-learn classifier and regressor, or a recommender): params.py's hints."""
+    if model in RECOMMENDERS:
+        return sorted(RECOMMENDERS[model])
     return sorted({name for cls in ESTIMATORS[model].values() for name in cls().get_params()})

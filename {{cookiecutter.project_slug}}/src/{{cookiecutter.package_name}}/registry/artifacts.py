@@ -1,17 +1,21 @@
 """The one door between training and serving: save a model with its manifest, load it only if it matches."""
 
 import hashlib
+import io
 import json
 import warnings
+import zipfile
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import joblib
+import numpy
 
 from ..atomic import atomic_path, write_json
 from ..errors import ModelIntegrityError
+from ..modeling.ranking import Recommender
 from ..paths import MODEL_PATH
 from .manifest import Manifest
 
@@ -49,21 +53,26 @@ def sha256_file(path: Path) -> str:
 
 
 def save_model(
-    model: "BaseEstimator", manifest: dict[str, Any], path: Path = MODEL_PATH, onnx: bytes | None = None
+    model: Any,
+    manifest: dict[str, Any],
+    path: Path = MODEL_PATH,
+    onnx: bytes | None = None,
+    arrays: bytes | None = None,
 ) -> Manifest:
-    """Pickle `model`, write its checked ONNX copy, pin their hashes in the manifest; return it.
+    """Pickle `model`, write its serving copy, pin their hashes in the manifest; return it.
 
-    Without a copy, model.onnx is written empty: dvc.yaml's output must exist, and the manifest's
-    onnx section says why serving uses the pickle. The files are replaced together, or not at all.
+    The serving copy is the checked ONNX model, or a recommender's arrays (model.npz). Without an
+    ONNX copy, model.onnx is written empty: dvc.yaml's output must exist, and the manifest's onnx
+    section says why serving uses the pickle. The files are replaced together, or not at all.
     """
-    onnx_path = path.with_suffix(".onnx")
+    copy_path, copy = (path.with_suffix(".npz"), arrays) if arrays is not None else (path.with_suffix(".onnx"), onnx)
     with ExitStack() as stack:
         tmp = stack.enter_context(atomic_path(path))
         joblib.dump(model, tmp)
         files = {path.name: sha256_file(tmp)}
-        stack.enter_context(atomic_path(onnx_path)).write_bytes(onnx or b"")
-        if onnx is not None:
-            files[onnx_path.name] = hashlib.sha256(onnx).hexdigest()
+        stack.enter_context(atomic_path(copy_path)).write_bytes(copy or b"")
+        if copy is not None:
+            files[copy_path.name] = hashlib.sha256(copy).hexdigest()
         file = {"model_file": path.name, "sha256": files[path.name], "size_bytes": tmp.stat().st_size, "files": files}
         full = cast(Manifest, file | manifest)
         write_json(manifest_path(path), full)
@@ -137,17 +146,59 @@ def load_portable(path: Path = MODEL_PATH) -> PortableModel:
     if reason := onnx_unavailable(manifest):
         raise ModelIntegrityError(reason)
     name = str(manifest["onnx"]["file"])
-    file = path.parent / name
+    content = verified_bytes(path.parent / name, manifest)
+    return PortableModel(content=content, manifest=manifest, file=name, sha256=hashlib.sha256(content).hexdigest())
+
+
+def verified_bytes(file: Path, manifest: Manifest) -> bytes:
+    """The content of a model file beside the manifest, only if its sha256 is the one the manifest pins."""
     if not file.is_file():
         raise ModelIntegrityError(f"no model file at {file}: run `dvc repro` (or `dvc pull`) to get it")
     content = file.read_bytes()
-    actual, pinned = hashlib.sha256(content).hexdigest(), str(manifest.get("files", {}).get(name))
+    actual, pinned = hashlib.sha256(content).hexdigest(), str(manifest.get("files", {}).get(file.name))
     if actual != pinned:
         raise ModelIntegrityError(
             f"{file} has sha256 {actual[:12]}... but its manifest pins {pinned[:12]}...: "
             "refusing to load it (restore it with `git checkout`/`dvc checkout`, or retrain with `dvc repro`)"
         )
-    return PortableModel(content=content, manifest=manifest, file=name, sha256=actual)
+    return content
+
+
+@dataclass(frozen=True)
+class LoadedRecommender:
+    """A verified models/model.npz as a Recommender, and the manifest: no pickle is read."""
+
+    recommender: Recommender
+    manifest: Manifest
+    file: str
+    sha256: str
+
+
+def load_recommender(path: Path = MODEL_PATH) -> LoadedRecommender:
+    """Read a recommender's arrays (model.npz beside `path`) only if their sha256 matches the manifest."""
+    manifest = read_manifest(path)
+    if manifest.get("task") != "recommend":
+        raise ModelIntegrityError(f"{manifest_path(path)} describes a {manifest.get('task')} model, not a recommender")
+    file = path.with_suffix(".npz")
+    content = verified_bytes(file, manifest)
+    with numpy.load(io.BytesIO(content), allow_pickle=False) as arrays:  # arrays only: never code
+        recommender = Recommender.from_arrays(arrays)
+    return LoadedRecommender(recommender, manifest, file.name, hashlib.sha256(content).hexdigest())
+
+
+def recommender_bytes(recommender: Recommender) -> bytes:
+    """A recommender's arrays as an .npz file's content: the same arrays give the same bytes, so the same sha256.
+
+    numpy.savez stamps each member with the time of writing; a fixed stamp keeps a rerun's file identical.
+    """
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, array in recommender.arrays().items():
+            member = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            member.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(member, "w", force_zip64=True) as handle:
+                numpy.lib.format.write_array(handle, numpy.asanyarray(array), allow_pickle=False)
+    return buffer.getvalue()
 
 
 def onnx_session(content: bytes, threads: int = 1) -> "InferenceSession":

@@ -4,7 +4,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 from ..data.schema import Feature
 
-__all__ = ["Feature", "Manifest", "OnnxCheck", "OnnxInput", "OnnxOutputs"]
+__all__ = ["Feature", "Manifest", "OnnxCheck", "OnnxInput", "OnnxOutputs", "RecommenderInfo"]
 
 
 class OnnxInput(TypedDict):
@@ -38,6 +38,18 @@ class OnnxCheck(TypedDict):
     versions: dict[str, str]  # skl2onnx, onnx, onnxruntime
 
 
+class RecommenderInfo(TypedDict):
+    """The manifest's `recommender` section (train.task: recommend): what the arrays in model.npz hold."""
+
+    model: str  # train.model: popularity, item_knn or als
+    hyperparams: dict[str, Any]
+    k: int  # the list length the ranking metrics judge (train.k)
+    file: str  # model.npz: what serving reads, never unpickled
+    neighbors: int  # similar items kept per item
+    metadata: list[str]  # the columns of data.items each answer carries
+    columns: dict[str, str | None]  # data.interactions: the export's user, item, rating and time columns
+
+
 class Manifest(TypedDict):
     """models/model.json: written by train (through registry.artifacts.save_model), read by everything after."""
 
@@ -45,8 +57,8 @@ class Manifest(TypedDict):
     sha256: str  # model_file's: it names the version
     files: NotRequired[dict[str, str]]  # sha256 of each model file: model.joblib, and model.onnx when written
     size_bytes: int
-    task: Literal["classification", "regression"]
-    target: str
+    task: Literal["classification", "regression", "recommend"]
+    target: str  # the predicted column; a recommender's is its item column (it predicts items)
     classes: list[Any] | None  # class labels in the order of predict_proba's columns; None for regression
     features: list[Feature]
     estimator: str
@@ -58,4 +70,5 @@ class Manifest(TypedDict):
     versions: dict[str, str]  # python and library versions
     git_commit: str | None
     onnx: NotRequired[OnnxCheck]
+    recommender: NotRequired[RecommenderInfo]
     version: NotRequired[str]  # the release (model@v0.0.3), set by serving when it loads the model

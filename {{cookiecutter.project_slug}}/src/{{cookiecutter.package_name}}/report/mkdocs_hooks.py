@@ -17,17 +17,24 @@ def project_root(config: Any) -> Path:
 
 
 def on_config(config: Any) -> Any:
-    """List the gallery in the nav, after Metrics, when the model reads images."""
+    """List the model's own page in the nav, after Metrics: the gallery of an image model, a recommender's page."""
+    from {{ cookiecutter.package_name }}.report import recommendations
     from {{ cookiecutter.package_name }}.report.images import GALLERY_PAGE, has_gallery
     from {{ cookiecutter.package_name }}.report.pages import read_json
 
-    nav = config["nav"]
-    if nav is None or not has_gallery(read_json(project_root(config) / MANIFEST_PATH)):
+    nav, manifest = config["nav"], read_json(project_root(config) / MANIFEST_PATH)
+    if has_gallery(manifest):
+        title, page = "Gallery", GALLERY_PAGE
+    elif recommendations.is_recommender(manifest):
+        title, page = "Recommendations", recommendations.PAGE
+    else:
+        return config
+    if nav is None:
         return config  # no nav: MkDocs lists every page itself
     pages = [entry.values() if isinstance(entry, dict) else [entry] for entry in nav]
-    if not any(GALLERY_PAGE in paths for paths in pages):
+    if not any(page in paths for paths in pages):
         after = next((i + 1 for i, paths in enumerate(pages) if "metrics.md" in paths), len(nav))
-        nav.insert(after, {"Gallery": GALLERY_PAGE})
+        nav.insert(after, {title: page})
     return config
 
 

@@ -20,6 +20,7 @@ from .images import describe, gallery, image_of, image_section, size_and_color
 from .monitoring import MONITORING_PATH, monitoring_site
 {%- endif %}
 from .pipeline import STYLES, build_graph, read_stages, render_svg
+from .recommendations import PAGE, interactions_page, is_recommender, recommendations_page, recommender_card
 from .text import text_section
 
 NO_RUN = (
@@ -39,6 +40,11 @@ def read_json(path: Path) -> Any:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def read_text(path: Path) -> str:
+    """A file's text, or nothing when it does not exist."""
+    return path.read_text() if path.is_file() else ""
+
+
 def build_site(root: Path) -> dict[str, str | bytes]:
     """Every generated page and image, keyed by its path in the site's docs."""
     manifest = read_json(root / MANIFEST_PATH)
@@ -46,11 +52,15 @@ def build_site(root: Path) -> dict[str, str | bytes]:
     profile = read_json(root / PROFILE_PATH)
     history = read_history(root)
     files: dict[str, str | bytes] = {
-        "index.md": model_card(root, manifest, profile, history),
         "pipeline.md": pipeline_page(root),
-        "data.md": data_page(profile),
+        "data.md": interactions_page(profile) if profile and profile.get("task") == "recommend" else data_page(profile),
         "history.md": history_page(history, manifest),
     }
+    if manifest and is_recommender(manifest):  # ranked items, not predictions: report/recommendations.py
+        files["index.md"] = recommender_card(manifest, profile, history, read_text(root / "docs" / "limitations.md"))
+        files[PAGE] = recommendations_page(root, manifest)
+    else:
+        files["index.md"] = model_card(root, manifest, profile, history)
 {%- if cookiecutter.use_django == "yes" %}
     files |= monitoring_site(read_json(root / MONITORING_PATH))
 {%- endif %}

@@ -1,4 +1,7 @@
-"""The HTTP API (django-ninja): POST /api/predict, POST /api/feedback, GET /api/model, GET /api/health, OpenAPI."""
+"""The HTTP API (django-ninja): POST /api/predict, POST /api/feedback, GET /api/model, GET /api/health, OpenAPI.
+
+A recommender answers GET /api/items/{item}/similar and POST /api/recommend instead of the predict endpoints.
+"""
 
 import logging
 from typing import Any
@@ -7,7 +10,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.http import HttpRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Query
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.schema import OpenAPISchema
 from pydantic import ValidationError
@@ -19,8 +22,10 @@ from . import conf, metrics
 from .feedback import FeedbackRequest, FeedbackResponse, record_feedback
 from .model_store import ModelUnavailable, Served, store
 from .predictor import NotFinite, model_info, predict_images, predict_rows
+from .recommend import MAX_K, NotARecommender, RankedResponse, RecommendRequest, recommend_answer, similar_answer
 from .records import answered
 from .release import release_of
+from .runtime import RecommenderRunner
 from .schemas import ErrorResponse, HealthResponse, ImagePredictResponse, PredictResponse, field_errors, row_reasons
 
 # The multipart field of POST /api/predict/image that holds the images, one file each.
@@ -93,13 +98,15 @@ def refused(request: HttpRequest, exc: Refusal) -> JsonResponse:
 
 @api.exception_handler(NinjaValidationError)
 def invalid_body(request: HttpRequest, exc: NinjaValidationError) -> JsonResponse:
-    """A body django-ninja refused (POST /api/feedback) answers as the others do: each bad field named."""
+    """A body or query django-ninja refused (feedback, recommend, similar) answers as the others do: fields named."""
     errors = []
     for item in exc.errors:
-        parts = [part for part in item.get("loc", ())[2:]]  # after ("body", <parameter>)
+        location = tuple(item.get("loc", ()))  # ("body", <parameter>, field...) or ("query", <parameter>)
+        parts = list(location[2:] if location[:1] == ("body",) else location[1:])
         field = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in parts).lstrip(".")
         errors.append({"field": field or "body", "message": item.get("msg", "invalid")})
-    return error(422, "invalid body: each bad field is listed in errors", errors)
+    where = "query" if all(tuple(item.get("loc", ()))[:1] == ("query",) for item in exc.errors) else "body"
+    return error(422, f"invalid {where}: each bad field is listed in errors", errors)
 
 
 @api.exception_handler(Exception)
@@ -119,6 +126,9 @@ def served_for(request: HttpRequest, content_type: str, images: bool) -> Served:
         served = store.get()
     except ModelUnavailable as exc:
         raise Refusal(503, f"model unavailable: {exc}") from None
+    if isinstance(served.loaded, RecommenderRunner):
+        raise Refusal(422, "this model recommends items: POST {\"user\": id} or {\"items\": [ids]} to /api/recommend, "
+                           "or GET /api/items/{item}/similar")  # fmt: skip
     reads_images = image_feature(served.loaded.manifest["features"]) is not None
     if images and not reads_images:
         raise Refusal(422, "this model reads tables, not images: POST JSON instances to /api/predict")
@@ -200,6 +210,30 @@ def predict_image_endpoint(request: HttpRequest) -> JsonResponse:
     # The log keeps what the monitor compares with training: each image's brightness and contrast.
     logged = [{"file": name, **image_aspects(image)} for name, image in zip(files, images, strict=True)]
     return JsonResponse({"files": files, **answered(served, logged, result, "image")})
+
+
+def ranked(answer: Any) -> JsonResponse:
+    """A recommender's answer, or the Refusal of a model that is not one; fallbacks counted for /metrics."""
+    try:
+        result = answer()
+    except ModelUnavailable as exc:
+        raise Refusal(503, f"model unavailable: {exc}") from None
+    except NotARecommender as exc:
+        raise Refusal(422, str(exc)) from None
+    metrics.recommended(len(result["items"]), result["fallback"])
+    return JsonResponse(result)
+
+
+@api.get("/items/{item}/similar", response={200: RankedResponse, **STATUSES}, summary="Items similar to one item")
+def similar_endpoint(request: HttpRequest, item: str, k: int = Query(10, ge=1, le=MAX_K)) -> JsonResponse:
+    """The k items most like `item` ("you may also like"); an unknown item gets the popular ones, fallback named."""
+    return ranked(lambda: similar_answer(item, k))
+
+
+@api.post("/recommend", response={200: RankedResponse, **STATUSES}, summary="Items for a user or a visitor")
+def recommend_endpoint(request: HttpRequest, body: RecommendRequest) -> JsonResponse:
+    """{"user": id} or {"items": [ids seen]}, and k: ranked items not yet seen; unknown ids get the popular ones."""
+    return ranked(lambda: recommend_answer(body.k, user=body.user, items=body.items))
 
 
 @api.post("/feedback", response={200: FeedbackResponse, **STATUSES}, summary="Record the true labels of predictions")

@@ -36,6 +36,7 @@ CLASSES = Counter("model_predictions", "Predictions of a classifier, by class", 
 REFUSED = Counter("model_rows_refused", "Rows refused, by reason (the first error of each row)", ["reason"])
 OUTSIDE = Counter("model_values_outside_training_range", "Numbers outside the training range, by feature",
                   ["feature"])  # fmt: skip
+RECOMMENDED = Counter("model_items_recommended", "Items a recommender answered", ["fallback"])
 # An info metric as a gauge: prometheus_client's Info has no multiprocess mode.
 INFO = Gauge("model_info", "The served model: 1, labelled with its version, sha256 and runtime",
              ["version", "sha256", "runtime"], multiprocess_mode="livemax")  # fmt: skip
@@ -70,6 +71,12 @@ def model_served(manifest: Manifest, runtime: str) -> None:
     """Name the served model in model_info: only the model served now (a reload replaces the one before)."""
     INFO.clear()
     INFO.labels(manifest.get("version") or manifest["sha256"][:12], manifest["sha256"], runtime).set(1)
+
+
+def recommended(items: int, fallback: str | None) -> None:
+    """Count a recommender's answered items, by the fallback used ("none" when it knew the user or item)."""
+    if conf.setting("SERVING_METRICS"):
+        RECOMMENDED.labels(fallback or "none").inc(items)
 
 
 def predicted(manifest: Manifest, answer: dict[str, Any], source: str) -> None:

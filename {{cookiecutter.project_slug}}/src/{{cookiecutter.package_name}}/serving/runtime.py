@@ -20,12 +20,21 @@ from ..data.schema import image_feature
 from ..errors import ModelIntegrityError
 from ..modeling.portable import FeedPlan, Row, feed_plan, onnx_feed
 from ..modeling.predict import predict_once
-from ..registry.artifacts import load_model, load_portable, onnx_session, onnx_unavailable, read_manifest
+from ..modeling.ranking import Recommender
+from ..registry.artifacts import (
+    load_model,
+    load_portable,
+    load_recommender,
+    onnx_session,
+    onnx_unavailable,
+    read_manifest,
+)
 from ..registry.manifest import Manifest
 
 log = logging.getLogger(__name__)
 
 RUNTIMES = ("auto", "onnx", "sklearn")
+ARRAYS = "arrays"  # a recommender's runtime: its verified model.npz, whatever SERVING_RUNTIME says
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,16 @@ class SklearnRunner(Runtime):
         return predict_once(self.model, frame(rows, self.manifest))
 
 
+@dataclass(frozen=True)
+class RecommenderRunner(Runtime):
+    """A recommender's verified arrays (models/model.npz): it ranks items (modeling/ranking.py), predicts no rows."""
+
+    recommender: Recommender | None = None
+
+    def predict(self, rows: list[Row]) -> tuple[np.ndarray, np.ndarray | None]:
+        raise ModelIntegrityError("a recommender ranks items: POST /api/recommend, GET /api/items/{item}/similar")
+
+
 def frame(rows: list[Row], manifest: Manifest) -> pd.DataFrame:
     """Rows as the pipeline's DataFrame: numbers as floats, categories and texts as objects, pixels by column.
 
@@ -157,9 +176,13 @@ def load_runtime(path: Path, choice: str = "auto") -> Runtime:
     """The runtime SERVING_RUNTIME chooses for the model at `path`; ModelIntegrityError says why there is none."""
     if choice not in RUNTIMES:
         raise ModelIntegrityError(f"SERVING_RUNTIME must be one of {', '.join(RUNTIMES)}, not {choice!r}")
+    manifest = read_manifest(path)
+    if manifest.get("task") == "recommend":  # arrays, never the pickle
+        loaded = load_recommender(path)
+        return RecommenderRunner(ARRAYS, loaded.manifest, loaded.file, loaded.sha256, loaded.recommender)
     if choice == "sklearn":
         return sklearn_runner(path)
-    reason = onnx_unavailable(read_manifest(path))
+    reason = onnx_unavailable(manifest)
     if reason is None:
         return onnx_runner(path)
     if choice == "onnx":

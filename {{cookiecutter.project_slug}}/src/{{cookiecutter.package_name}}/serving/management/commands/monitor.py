@@ -140,6 +140,11 @@ def monitor(since_text: str | None, last: int | None, output: Path | None) -> di
     """Judge the window and write the report; the report, with `path` where it went."""
     root = project_root()
     manifest = read_manifest(conf.model_path())
+    if manifest["task"] == "recommend":
+        raise PipelineError(
+            "the served model is a recommender: it reads ids, not features to compare with training; "
+            "watch model_items_recommended_total by fallback in /metrics (unknown users and items) instead"
+        )
     params = root / "params.yaml"  # a site serving a copy of the model may have none: the defaults then
     limits = thresholds(load_params(params, sections=("monitor",)).get("monitor") if params.is_file() else None)
     reference = read_json(root / REFERENCE_PATH, "run `dvc repro` (prepare profiles the training data)")

@@ -16,7 +16,8 @@ from ....errors import DataError
 from ... import conf
 from ...model_store import ModelUnavailable, store
 from ...predictor import NotFinite, predict_images, predict_rows
-from ...runtime import Runtime
+from ...recommend import MAX_K
+from ...runtime import RecommenderRunner, Runtime
 from ...schemas import field_errors
 
 
@@ -43,12 +44,16 @@ class Command(BaseCommand):
         parser.add_argument("output", type=Path)
         parser.add_argument("--sep", default=",", help="the CSV files' column separator (default: ','; a tab: $'\\t')")
         parser.add_argument("--decimal", default=".", help="the CSV files' decimal mark (default: '.')")
+        parser.add_argument("--k", type=int, default=None, help=f"a recommender: items per user (1 to {MAX_K}; "
+                                                                "default: train.k)")  # fmt: skip
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             served = store.get()
             csv = csv_options(options["sep"], options["decimal"], prefix="--")
-            if image_feature(served.loaded.manifest["features"]):
+            if isinstance(served.loaded, RecommenderRunner):
+                scored = recommend_users(served.loaded, read_table(options["input"], csv, "--sep"), options["k"])
+            elif image_feature(served.loaded.manifest["features"]):
                 scored = score_images(served.loaded, options["input"])
             else:
                 scored = None
@@ -106,6 +111,24 @@ class Command(BaseCommand):
         with atomic_path(output) as tmp:
             scored.to_csv(tmp, index=False, **csv)
         self.stdout.write(f"scored {len(scored)} rows into {output} (runtime {loaded.name}: {loaded.file})")
+
+
+def recommend_users(loaded: RecommenderRunner, frame: pd.DataFrame, k: int | None) -> pd.DataFrame:
+    """The top k items of every user of the file's user column (as data.interactions names it): a row per item."""
+    settings = loaded.manifest["recommender"]
+    column, k = str(settings["columns"]["user"]), k or settings["k"]
+    if column not in frame.columns:
+        raise DataError(f"the file lacks the user column {column!r} (data.interactions.user); "
+                        f"columns are: {', '.join(map(str, frame.columns))}")  # fmt: skip
+    if not 1 <= k <= MAX_K:
+        raise DataError(f"--k must be from 1 to {MAX_K}, not {k}")
+    assert loaded.recommender is not None  # a recommender's runtime holds its arrays
+    rows: list[dict[str, Any]] = []
+    for user in frame[column].dropna().unique().tolist():
+        (positions, scores), fallback = loaded.recommender.for_visitor(k, user=user)
+        for rank, item in enumerate(loaded.recommender.ranked(positions, scores), start=1):
+            rows.append({column: user, "rank": rank, **item, "fallback": fallback or ""})
+    return pd.DataFrame(rows)
 
 
 def score_images(loaded: Runtime, folder: Path) -> pd.DataFrame:

@@ -1,0 +1,1 @@
+"""The autolabel app's template tags."""
