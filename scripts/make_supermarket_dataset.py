@@ -1,4 +1,4 @@
-"""Write the `supermarket` demo data: real shopping baskets from Weka's supermarket.arff, one row per basket and department.
+"""Write the `supermarket` demo data: real shopping baskets (Weka's supermarket.arff), a row per basket and department.
 
 Run once (`.venv/bin/python scripts/make_supermarket_dataset.py`); it fetches Debian's `weka` package
 with apt-get download (the file is in its examples), and the output is committed in the template.

@@ -53,7 +53,7 @@ def project(request: pytest.FixtureRequest, bake_shared: Callable[..., Project])
 
 def django_template(path: Path) -> bool:
     """A Django template or template tag module: `{% ... %}` and `{{ ... }}` there are Django's, meant to stay."""
-    return "templates" in path.parts and path.suffix == ".html" or path.parent.name == "templatetags"
+    return ("templates" in path.parts and path.suffix == ".html") or path.parent.name == "templatetags"
 
 
 def test_no_template_syntax_survives(project: Project) -> None:

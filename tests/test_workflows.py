@@ -38,27 +38,36 @@ def api() -> Iterator[GitHubAPI]:
     server.shutdown()
 
 
+# The change each pull request makes: a hyperparameter of the bake's model, its line before and after, and a later one.
+CHANGES = {
+    "csv": ("min_samples_leaf", "min_samples_leaf: 1", "min_samples_leaf: 5", "min_samples_leaf: 3"),
+    "supermarket": ("neighbors", "neighbors: 50        #", "neighbors: 20        #", "neighbors: 30        #"),
+}
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("dataset", list(CHANGES), ids=["table", "recommender"])
 def test_a_pull_request_and_its_merge_on_a_hosted_runner(
-    bake: Callable[..., Project], tmp_path: Path, api: GitHubAPI
+    bake: Callable[..., Project], tmp_path: Path, api: GitHubAPI, dataset: str
 ) -> None:
-    project = bake(project_name="Runner", dataset="csv", python_version=PYTHON_VERSION)
+    name, before, after, later = CHANGES[dataset]
+    project = bake(project_name="Runner", dataset=dataset, python_version=PYTHON_VERSION)
     project.dvc("repro")
     project.commit_all("First model")
     origin = tmp_path / "origin.git"
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
     project.run("git", "remote", "add", "origin", str(origin))
     project.run("git", "push", "-q", "-u", "origin", "main")
-    project.run("git", "checkout", "-q", "-b", "shallower-trees")
+    project.run("git", "checkout", "-q", "-b", "tune-the-model")
     params = (project.path / "params.yaml").read_text()
-    (project.path / "params.yaml").write_text(params.replace("min_samples_leaf: 1", "min_samples_leaf: 5", 1))
-    project.commit_all("Shallower trees")
-    project.run("git", "push", "-q", "origin", "shallower-trees")
+    (project.path / "params.yaml").write_text(params.replace(before, after, 1))
+    project.commit_all("Tune the model")
+    project.run("git", "push", "-q", "origin", "tune-the-model")
 
     runner = Runner(tmp_path / "runner", origin, bare_python(tmp_path / "setup-python"), api)
-    pull_request = {"number": 7, "base": {"ref": "main"}, "head": {"ref": "shallower-trees"}}
+    pull_request = {"number": 7, "base": {"ref": "main"}, "head": {"ref": "tune-the-model"}}
     steps = runner.run_job(
-        project.path / WORKFLOWS / "ci.yml", "check", "pull_request", {"pull_request": pull_request}, "shallower-trees"
+        project.path / WORKFLOWS / "ci.yml", "check", "pull_request", {"pull_request": pull_request}, "tune-the-model"
     )
     assert all(step.returncode == 0 for step in steps), runner.log()
     assert [step.name for step in steps][-1] == "Build the report site", runner.log()
@@ -66,11 +75,14 @@ def test_a_pull_request_and_its_merge_on_a_hosted_runner(
     assert " passed" in tested.output and " failed" not in tested.output, tested.output
     [comment] = api.comments[7]
     assert "<!-- model-report -->" in comment["body"]
-    assert "min_samples_leaf` | 1 | 5 |" in comment["body"], comment["body"]
+    changed = f"{name}` | {before.split(': ')[1].split()[0]} | {after.split(': ')[1].split()[0]} |"
+    assert changed in comment["body"], comment["body"]
+    if dataset == "supermarket":
+        assert "### Against the popularity baseline" in comment["body"], comment["body"]
     assert set(api.tokens) == {"Bearer test-token"}
 
     project.run("git", "checkout", "-q", "main")
-    project.run("git", "merge", "-q", "--no-ff", "shallower-trees", "-m", "Merge pull request #7")
+    project.run("git", "merge", "-q", "--no-ff", "tune-the-model", "-m", "Merge pull request #7")
     project.run("git", "push", "-q", "origin", "main")
     steps = runner.run_job(project.path / WORKFLOWS / "retrain.yml", "retrain", "push", {}, "refs/heads/main")
     assert all(step.returncode == 0 for step in steps), runner.log()
@@ -83,7 +95,7 @@ def test_a_pull_request_and_its_merge_on_a_hosted_runner(
 
     # The README's commands in a plain shell of that machine: no venv activated, setup-python's python first.
     shell = {"PATH": f"{runner.python_bin}:{runner.tools}:/usr/bin:/bin", "HOME": str(runner.home)}
-    code, output = runner.shell("sed -i 's/min_samples_leaf: 5/min_samples_leaf: 3/' params.yaml", shell)
+    code, output = runner.shell(f"sed -i 's/{after}/{later}/' params.yaml", shell)
     code, output = runner.shell(".venv/bin/dvc repro", shell)
     assert code == 0 and "Running stage 'train'" in output, output
     code, output = runner.shell("make repro && make metrics", shell)

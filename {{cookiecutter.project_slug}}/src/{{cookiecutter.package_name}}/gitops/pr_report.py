@@ -9,6 +9,7 @@ from dvc.repo import Repo
 from ..atomic import atomic_path
 from ..errors import run_main
 from ..formatting import cell
+from ..modeling.ranking_metrics import lift_table
 from .commands import repro
 
 MARKER = "<!-- model-report -->"  # lets the PR comment be found and updated on later pushes
@@ -39,6 +40,8 @@ def build_report(base: str, ran: list[str]) -> str:
     with Repo(".") as repo:
         metrics = repo.metrics.diff(a_rev=base, all=True).get("diff", {})  # unchanged ones too: the whole picture
         params = repo.params.diff(a_rev=base).get("diff", {})
+    current = {name: values.get("new") for entries in metrics.values() for name, values in entries.items()}
+    lift = lift_table(current)  # a recommender's: is it still worth more than the most popular items?
     stages = ", ".join(f"`{name}`" for name in ran) if ran else "none (the pipeline was up to date)"
     return "\n".join(
         [
@@ -50,6 +53,7 @@ def build_report(base: str, ran: list[str]) -> str:
             f"### Metrics against `{base}`",
             "",
             diff_table(metrics, "metric", base, change=True),
+            *(["### Against the popularity baseline (this branch)", "", lift] if lift else []),
             f"### Parameters against `{base}`",
             "",
             diff_table(params, "param", base, change=False),

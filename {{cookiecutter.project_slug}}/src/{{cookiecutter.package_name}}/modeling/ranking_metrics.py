@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from ..formatting import rounded
+from ..formatting import rounded, table
 from .ranking import Ranked, Recommender
 
 NAMES = ("precision", "recall", "map", "ndcg")
@@ -68,3 +68,16 @@ def score_lists(recommender: Recommender, test: pd.DataFrame, k: int, baseline: 
         users += 1
     averages = {name: total / users if users else float("nan") for name, total in totals.items()}
     return averages | {"coverage": len(recommended) / len(recommender.items), "users": users}
+
+
+def lift_table(metrics: dict[str, float | None]) -> str | None:
+    """The model's ranking metrics beside the popularity baseline's, and the lift; None for other metrics."""
+    ks = sorted({name.rsplit("_at_", 1)[1] for name in metrics if name.startswith("popularity_") and "_at_" in name})
+    if not ks:
+        return None
+    rows = []
+    for name in (*NAMES, "coverage"):
+        model, baseline = metrics.get(f"{name}_at_{ks[0]}"), metrics.get(f"popularity_{name}_at_{ks[0]}")
+        lift = f"{model / baseline - 1:+.1%}" if model is not None and baseline else ""
+        rows.append([f"{name}@{ks[0]}", model, baseline, lift])
+    return table(["metric", "model", "popularity baseline", "lift"], rows)

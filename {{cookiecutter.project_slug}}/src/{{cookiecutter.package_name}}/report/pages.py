@@ -62,7 +62,8 @@ def build_site(root: Path) -> dict[str, str | bytes]:
     else:
         files["index.md"] = model_card(root, manifest, profile, history)
 {%- if cookiecutter.use_django == "yes" %}
-    files |= monitoring_site(read_json(root / MONITORING_PATH))
+    if not is_recommender(manifest):  # served features to watch: a recommender has none
+        files |= monitoring_site(read_json(root / MONITORING_PATH))
 {%- endif %}
     plot_images = {
         f"{PLOTS_ASSETS}/{name}.svg": render(rows)

@@ -7,6 +7,7 @@ from typing import Any
 from ..errors import ModelIntegrityError
 from ..formatting import short, table
 from ..modeling.ranking import Recommender
+from ..modeling.ranking_metrics import lift_table
 from ..paths import MODEL_PATH
 from ..registry.artifacts import load_recommender
 from ..registry.manifest import Manifest
@@ -15,7 +16,6 @@ from ..registry.versions import History
 PAGE = "recommendations.md"
 SAMPLE_ITEMS = 5  # the most popular items, each shown with its neighbours
 SAMPLE_NEIGHBOURS = 5
-METRICS = ("precision", "recall", "map", "ndcg", "coverage")
 
 
 def is_recommender(manifest: Manifest | None) -> bool:
@@ -25,13 +25,7 @@ def is_recommender(manifest: Manifest | None) -> bool:
 
 def against_baseline(manifest: Manifest) -> str:
     """The ranking metrics at k of the model beside the popularity baseline's, and the lift."""
-    metrics, k = manifest.get("metrics", {}), manifest["recommender"]["k"]
-    rows = []
-    for name in METRICS:
-        model, baseline = metrics.get(f"{name}_at_{k}"), metrics.get(f"popularity_{name}_at_{k}")
-        lift = f"{model / baseline - 1:+.1%}" if model is not None and baseline else ""
-        rows.append([f"{name}@{k}", model, baseline, lift])
-    return table(["metric", "model", "popularity baseline", "lift"], rows)
+    return lift_table(manifest.get("metrics", {})) or "No ranking metrics yet: run `dvc repro`.\n"
 
 
 def title_of(recommender: Recommender, position: int) -> str:
