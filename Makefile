@@ -50,7 +50,7 @@ $(MLFLOW_VENV)/bin/mlflow:  # MLflow's scoring server, for the serving benchmark
 docs: $(VENV)/.installed ## Build this template's documentation site into site/ (needs Graphviz's dot)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
-bench: $(VENV)/.installed $(MLFLOW_VENV)/bin/mlflow ## Measure bake, repro, site build, serving and monitoring; write benchmarks/results/
+bench: $(VENV)/.installed $(MLFLOW_VENV)/bin/mlflow ## Measure bake, repro, site build, serving, monitoring and recommendations; write benchmarks/results/
 	$(BIN)/python benchmarks/bench_demo.py
 	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_site.py
@@ -58,6 +58,7 @@ bench: $(VENV)/.installed $(MLFLOW_VENV)/bin/mlflow ## Measure bake, repro, site
 	$(BIN)/python benchmarks/bench_inputs.py
 	MLFLOW_PYTHON=$(abspath $(MLFLOW_VENV))/bin/python $(BIN)/python benchmarks/bench_serving.py
 	$(BIN)/python benchmarks/bench_monitoring.py
+	$(BIN)/python benchmarks/bench_recommend.py
 
 lint: $(VENV)/.installed ## Lint the template's own Python (hooks, tests, benchmarks)
 	$(BIN)/ruff check .

@@ -5,7 +5,6 @@
 - als: implicit-feedback matrix factorisation (implicit's AlternatingLeastSquares, Hu et al. 2008).
 """
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -41,14 +40,20 @@ def hyperparams_of(model: str, given: dict[str, Any] | None) -> dict[str, Any]:
 
 def user_item_matrix(interactions: pd.DataFrame) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
     """The users x items matrix of interaction weights (a rating, else 1; repeats add up), and both id arrays."""
-    users, user_codes = np.unique(interactions["user"].to_numpy(), return_inverse=True)
-    items, item_codes = np.unique(interactions["item"].to_numpy(), return_inverse=True)
-    weights = interactions["rating"].to_numpy(np.float32) if "rating" in interactions else np.ones(len(user_codes))
-    matrix = sparse.csr_matrix(
-        (weights.astype(np.float32), (user_codes, item_codes)), shape=(len(users), len(items)), dtype=np.float32
-    )
-    matrix.sum_duplicates()
-    return matrix, plain(users), plain(items)
+    rows, users = positions(interactions["user"])
+    columns, items = positions(interactions["item"])
+    weights = interactions["rating"].to_numpy(np.float32) if "rating" in interactions else None
+    if weights is None:
+        weights = np.ones(len(rows), np.float32)
+    pairs = sparse.coo_matrix((weights, (rows, columns)), shape=(len(users), len(items)), dtype=np.float32)
+    del rows, columns, weights
+    return pairs.tocsr(), users, items  # a repeat purchase adds up: it weighs more
+
+
+def positions(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's position among the sorted distinct ids (32-bit: the matrix's index width), and those ids."""
+    codes, distinct = pd.factorize(ids, sort=True)  # sorted: the same data gives the same arrays
+    return codes.astype(np.int32), plain(np.asarray(distinct))
 
 
 def plain(ids: np.ndarray) -> np.ndarray:
@@ -59,6 +64,8 @@ def plain(ids: np.ndarray) -> np.ndarray:
 def fit_recommender(model: str, interactions: pd.DataFrame, hyperparams: dict[str, Any], seed: int) -> Recommender:
     """Fit train.model on the training interactions; return the arrays that serve it."""
     matrix, users, items = user_item_matrix(interactions)
+    popularity = np.asarray(matrix.sum(axis=0), dtype=np.float32).ravel()
+    history = matrix.indptr.astype(np.int64), matrix.indices.astype(np.int32, copy=False)  # each user's items
     k = int(hyperparams.get("neighbors", 0))
     neighbors, scores = np.full((len(items), k), -1, np.int32), np.zeros((len(items), k), np.float32)
     factors: dict[str, np.ndarray] = {}
@@ -68,42 +75,48 @@ def fit_recommender(model: str, interactions: pd.DataFrame, hyperparams: dict[st
         user_factors, item_factors = als_factors(matrix, hyperparams, seed)
         neighbors, scores = factor_neighbours(item_factors, k)
         factors = {"user_factors": user_factors, "item_factors": item_factors}
-    binary = matrix.copy()
-    binary.data[:] = 1
     return Recommender(
         items=items,
-        popularity=np.asarray(matrix.sum(axis=0), dtype=np.float32).ravel(),
+        popularity=popularity,
         neighbors=neighbors,
         neighbor_scores=scores,
         users=users,
-        history_indptr=binary.indptr.astype(np.int64),
-        history_items=binary.indices.astype(np.int32),
+        history_indptr=history[0],
+        history_items=history[1],
         **factors,
     )
 
 
 def item_neighbours(matrix: sparse.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each item's k most cosine-similar items, by implicit's item-item model (threaded C++)."""
-    from implicit.nearest_neighbours import CosineRecommender
+    """Each item's k most cosine-similar items, by implicit's all-pairs top-k (threaded C++).
 
-    knn = CosineRecommender(K=k + 1)  # + 1: an item is its own nearest neighbour, dropped below
-    with warnings.catch_warnings():  # its own normalisation hands its C++ part a COO matrix, and warns of it
-        warnings.filterwarnings("ignore", "Method expects CSR input")
-        knn.fit(matrix, show_progress=False)
-    similarity = knn.similarity.tocsr()
-    similarity.setdiag(0)
-    similarity.eliminate_zeros()
+    It is what implicit's CosineRecommender fits, called without the scorer that model also builds
+    (a second copy of the similarities, which serving here never uses): a third less memory.
+    """
+    from implicit.nearest_neighbours import all_pairs_knn
+
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=0), dtype=np.float64).ravel())
+    unit = sparse.csr_matrix(  # each item's column of unit length: dot products are then cosines
+        (matrix.data / np.where(norms == 0, 1, norms)[matrix.indices], matrix.indices, matrix.indptr), matrix.shape
+    )
+    similarity = all_pairs_knn(unit, k + 1, show_progress=False).tocsr()  # + 1: an item is its own nearest
+    del unit
     return fixed_width(similarity, k)
 
 
 def fixed_width(similarity: sparse.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """A sparse similarity matrix as [items, k] arrays of neighbours and scores, best first, -1 padding."""
+    """A sparse similarity matrix as [items, k] arrays of neighbours and scores, best first, -1 padding.
+
+    An item's similarity to itself is left out: it is no recommendation. Row by row: no copy of the whole.
+    """
     neighbors, scores = np.full((similarity.shape[0], k), -1, np.int32), np.zeros((similarity.shape[0], k), np.float32)
     for row in range(similarity.shape[0]):
         start, end = similarity.indptr[row], similarity.indptr[row + 1]
-        order = np.argsort(-similarity.data[start:end], kind="stable")[:k]
-        neighbors[row, : len(order)] = similarity.indices[start:end][order]
-        scores[row, : len(order)] = similarity.data[start:end][order]
+        found, values = similarity.indices[start:end], similarity.data[start:end]
+        keep = (found != row) & (values > 0)
+        found, values = found[keep], values[keep]
+        order = np.lexsort((found, -values))[:k]  # by similarity, ties by position: the same arrays every run
+        neighbors[row, : len(order)], scores[row, : len(order)] = found[order], values[order]
     return neighbors, scores
 
 
