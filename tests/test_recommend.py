@@ -73,6 +73,16 @@ def test_the_demo_beats_the_popularity_baseline_and_a_rerun_does_nothing(shop: P
     assert {"models/model.npz", "data/raw/supermarket.csv", "data/raw/supermarket.LICENSE"} <= set(tracked)
 
 
+def test_dvc_exp_switches_the_recommender_by_one_setting(shop: Project, tmp_path: Path) -> None:
+    trial = shop.copy(tmp_path / "trial")
+    ran = trial.dvc("exp", "run", "-S", "train.model=popularity").stdout
+    assert trial.ran_stages(ran) == ["train", "evaluate"], ran
+    metrics = trial.json("metrics/metrics.json")
+    assert metrics["ndcg_at_10"] == metrics["popularity_ndcg_at_10"]  # the baseline against itself
+    shown = json.loads(trial.dvc("exp", "show", "--json").stdout)
+    assert "popularity" in json.dumps(shown)
+
+
 def test_the_pull_request_report_shows_the_lift_over_popularity(shop: Project, tmp_path: Path) -> None:
     branch = shop.copy(tmp_path / "branch")
     params = branch.path / "params.yaml"

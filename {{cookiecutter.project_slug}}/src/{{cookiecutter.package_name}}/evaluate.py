@@ -1,5 +1,7 @@
 """Stage evaluate: score the saved model on the test split; write metrics and plot data."""
 
+from typing import Any
+
 from .atomic import atomic_dir, write_json
 from .data.dtypes import read_parquet
 from .data.reference import predictions_reference
@@ -16,12 +18,7 @@ from .registry.artifacts import load_model, read_manifest
 def main() -> None:
     """Load the model through its hash check, then write metrics and plots."""
     if read_manifest(MODEL_PATH).get("task") == "recommend":  # ranking metrics: modeling/recommending.py
-        metrics = evaluate_recommender()
-        with atomic_dir(PLOTS_DIR) as tmp:  # dvc.yaml lists every plot: a recommender's are empty
-            for name in PLOT_NAMES:
-                write_json(tmp / f"{name}.json", [])
-        write_json(METRICS_PATH, metrics)
-        print(f"evaluate: {metrics}")
+        write_results(evaluate_recommender(), {})
         return
     loaded = load_model(MODEL_PATH)
     seed = loaded.manifest["params"]["train"]["seed"]
@@ -33,11 +30,16 @@ def main() -> None:
     plots = (classification_plots if task == "classification" else regression_plots)(predictions, target)
     if image_feature(loaded.manifest["features"]) is None:  # not per pixel
         plots["feature_importance"] = feature_importance(model, features, target, seed)
+    answers = predictions_reference(predictions.predicted, task, loaded.manifest["sha256"])
+    write_json(PREDICTIONS_REFERENCE_PATH, answers)
+    write_results(metrics, plots)
+
+
+def write_results(metrics: dict[str, Any], plots: dict[str, Any]) -> None:
+    """Every plot file dvc.yaml lists (empty where this task has none), then the metrics."""
     with atomic_dir(PLOTS_DIR) as tmp:
         for name in PLOT_NAMES:
             write_json(tmp / f"{name}.json", plots.get(name, []))
-    answers = predictions_reference(predictions.predicted, task, loaded.manifest["sha256"])
-    write_json(PREDICTIONS_REFERENCE_PATH, answers)
     write_json(METRICS_PATH, metrics)
     print(f"evaluate: {metrics}")
 

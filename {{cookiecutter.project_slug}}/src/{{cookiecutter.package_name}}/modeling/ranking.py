@@ -6,6 +6,7 @@ one `.npz` (registry/artifacts.py) and read back with allow_pickle=False, so ser
 """
 
 from dataclasses import dataclass, fields
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -41,18 +42,23 @@ class Recommender:
         names = {f.name for f in fields(cls)}
         return cls(**{name: arrays[name] for name in arrays.files if name in names})
 
-    def __post_init__(self) -> None:
-        # Lookups by id: the ids as they arrive in JSON or a URL (strings) and as the data holds them.
-        object.__setattr__(self, "_item_index", id_index(self.items))
-        object.__setattr__(self, "_user_index", id_index(self.users))
+    @cached_property
+    def item_index(self) -> dict[str, int]:
+        """Each item id's position, by its text: an id arrives as 42 in JSON and as "42" in a URL."""
+        return id_index(self.items)
+
+    @cached_property
+    def user_index(self) -> dict[str, int]:
+        """Each training user id's position, by its text."""
+        return id_index(self.users)
 
     def item_position(self, item: Any) -> int | None:
         """The position of an item id (an int, or its text as a URL sends it), None when unknown."""
-        return self._item_index.get(str(item))  # type: ignore[attr-defined]
+        return self.item_index.get(str(item))
 
     def user_position(self, user: Any) -> int | None:
         """The position of a training user's id, None when unknown."""
-        return self._user_index.get(str(user))  # type: ignore[attr-defined]
+        return self.user_index.get(str(user))
 
     def history(self, user: int) -> np.ndarray:
         """The item positions user `user` interacted with in training."""

@@ -13,7 +13,7 @@ from scipy import sparse
 
 from ..errors import PipelineError
 from ..formatting import did_you_mean
-from .ranking import Recommender, top_k
+from .ranking import Recommender
 
 # Each model's hyperparameters (train.hyperparams.<model>) and their defaults.
 RECOMMENDERS: dict[str, dict[str, Any]] = {
@@ -21,7 +21,7 @@ RECOMMENDERS: dict[str, dict[str, Any]] = {
     "item_knn": {"neighbors": 50},
     "als": {"factors": 8, "regularization": 1.0, "alpha": 10.0, "iterations": 15, "neighbors": 50},
 }
-BATCH = 512  # items whose similarities to all others are computed at once: bounds the memory of als' neighbours
+BATCH = 128  # items whose similarities to all others are computed at once: bounds the memory of als' neighbours
 
 
 def hyperparams_of(model: str, given: dict[str, Any] | None) -> dict[str, Any]:
@@ -138,13 +138,22 @@ def als_factors(matrix: sparse.csr_matrix, hyperparams: dict[str, Any], seed: in
 
 
 def factor_neighbours(item_factors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each item's k nearest items by the cosine of their factors, BATCH items at a time."""
+    """Each item's k nearest items by the cosine of their factors (positive ones), BATCH items at a time."""
     norms = np.linalg.norm(item_factors, axis=1, keepdims=True)
     unit = item_factors / np.where(norms == 0, 1, norms)
+    width = min(k, len(unit) - 1)
     neighbors, scores = np.full((len(unit), k), -1, np.int32), np.zeros((len(unit), k), np.float32)
+    if width <= 0:
+        return neighbors, scores
     for start in range(0, len(unit), BATCH):
         similarity = unit[start : start + BATCH] @ unit.T
-        for offset, row in enumerate(similarity):
-            best, best_scores = top_k(row, k, np.array([start + offset]))
-            neighbors[start + offset, : len(best)], scores[start + offset, : len(best)] = best, best_scores
+        rows = np.arange(len(similarity))
+        similarity[rows, start + rows] = -np.inf  # not itself
+        best = np.sort(np.argpartition(-similarity, width - 1, axis=1)[:, :width], axis=1)  # ties: by position
+        values = np.take_along_axis(similarity, best, axis=1)
+        order = np.argsort(-values, axis=1, kind="stable")
+        best, values = np.take_along_axis(best, order, axis=1), np.take_along_axis(values, order, axis=1)
+        positive = values > 0
+        neighbors[start : start + len(rows), :width] = np.where(positive, best, -1)
+        scores[start : start + len(rows), :width] = np.where(positive, values, 0)
     return neighbors, scores
