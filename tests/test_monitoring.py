@@ -85,6 +85,20 @@ class Story:
         return ran.returncode, ran.stdout, ran.stderr, self.project.json("reports/monitoring.json")
 
 
+def production_env(project: Project, scratch: Path, port: int) -> dict[str, str]:
+    """start.sh's environment for a plain-HTTP production run on `port`: its files in `scratch`."""
+    return project.env() | {
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_SSL_REDIRECT": "off",
+        "DJANGO_STATIC_ROOT": str(scratch / "static"),
+        "DATABASE_URL": f"sqlite:///{scratch / 'production.sqlite3'}",
+        "PROMETHEUS_MULTIPROC_DIR": str(scratch / "metrics"),
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "2",
+    }
+
+
 def gunicorn(project: Project, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     """start.sh with `env`, answering /api/health; fails the test with the server's log otherwise."""
     with log.open("wb") as output:
@@ -117,17 +131,7 @@ def story(bake_shared: Callable[..., Project], tmp_path_factory: pytest.TempPath
     project.dvc("repro")
     scratch = tmp_path_factory.mktemp("served")
     port = free_port()
-    env = project.env() | {
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "off",
-        "DJANGO_STATIC_ROOT": str(scratch / "static"),
-        "DATABASE_URL": f"sqlite:///{scratch / 'production.sqlite3'}",
-        "SERVING_PREDICTION_LOG": "on",
-        "PROMETHEUS_MULTIPROC_DIR": str(scratch / "metrics"),
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
-    }
+    env = production_env(project, scratch, port) | {"SERVING_PREDICTION_LOG": "on"}
     manifest = project.json("models/model.json")
     test = pd.read_parquet(project.path / "data" / "prepared" / "test.parquet")
     server = gunicorn(project, env, scratch / "server.log")

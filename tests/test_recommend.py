@@ -8,7 +8,6 @@ targets in the baked project, start.sh with two workers, HTTP calls through urll
 from __future__ import annotations
 
 import json
-import secrets
 import urllib.error
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -17,7 +16,7 @@ from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
-from test_monitoring import call, free_port, gunicorn, stop
+from test_monitoring import call, free_port, gunicorn, production_env, stop
 
 from conftest import BIN, Project
 
@@ -38,17 +37,7 @@ def served(shop: Project, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     """The shop's model behind start.sh (gunicorn, 2 workers); its base URL."""
     scratch = tmp_path_factory.mktemp("shop-served")
     port = free_port()
-    env = shop.env() | {
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "off",
-        "DJANGO_STATIC_ROOT": str(scratch / "static"),
-        "DATABASE_URL": f"sqlite:///{scratch / 'db.sqlite3'}",
-        "PROMETHEUS_MULTIPROC_DIR": str(scratch / "metrics"),
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
-    }
-    server = gunicorn(shop, env, scratch / "server.log")
+    server = gunicorn(shop, production_env(shop, scratch, port), scratch / "server.log")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -128,13 +128,17 @@ def recommender_trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return run_stages(folder)
 
 
+def working_copy(folder: Path, target: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of a trained folder at `target`, made the working directory: cheaper than running the stages."""
+    shutil.copytree(folder, target)
+    monkeypatch.chdir(target)
+    return target
+
+
 @pytest.fixture
 def trained_workdir(trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private copy of the trained folder, made the working directory: cheaper than running the stages."""
-    folder = tmp_path / "trained"
-    shutil.copytree(trained, folder)
-    monkeypatch.chdir(folder)
-    return folder
+    """A private copy of the trained folder, made the working directory."""
+    return working_copy(trained, tmp_path / "trained", monkeypatch)
 {%- if cookiecutter.use_django == "yes" %}
 
 

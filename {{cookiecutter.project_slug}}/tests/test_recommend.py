@@ -1,13 +1,13 @@
 """The recommender (train.task: recommend): interactions in, ranked items out, through the same stages and site."""
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import working_copy
 
 from {{ cookiecutter.package_name }} import prepare, train
 from {{ cookiecutter.package_name }}.data.interactions import hold_out
@@ -21,10 +21,7 @@ METRICS = ("precision", "recall", "map", "ndcg", "coverage")
 @pytest.fixture
 def copy(recommender_trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private copy of the trained recommender's folder, made the working directory."""
-    folder = tmp_path / "copy"
-    shutil.copytree(recommender_trained, folder)
-    monkeypatch.chdir(folder)
-    return folder
+    return working_copy(recommender_trained, tmp_path / "copy", monkeypatch)
 
 
 def edit(folder: Path, section: str, **values: object) -> None:

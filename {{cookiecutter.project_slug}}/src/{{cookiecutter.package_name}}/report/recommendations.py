@@ -74,7 +74,7 @@ def recommender_card(manifest: Manifest, profile: dict | None, history: History,
     current = history.versions[-1] if history.versions else None
     committed = current is not None and current.manifest.get("sha256") == manifest.get("sha256")
     settings, data = manifest["recommender"], manifest["data"]
-    example = next(iter(load_example(profile)), 1)
+    example = (profile or {}).get("top_item", 1)  # the most interacted-with item, for the examples
     package = __package__.split(".")[0]
     return "\n".join([
         "# Model card\n",
@@ -114,11 +114,6 @@ def recommender_card(manifest: Manifest, profile: dict | None, history: History,
         "## Limitations\n",
         limitations,
     ])  # fmt: skip
-
-
-def load_example(profile: dict | None) -> list[Any]:
-    """An item id to show in examples: the data profile's most interacted-with item."""
-    return [(profile or {}).get("top_item")] if (profile or {}).get("top_item") is not None else []
 
 
 def interactions_summary(profile: dict | None) -> str:
