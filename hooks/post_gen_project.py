@@ -20,10 +20,13 @@ SAMPLE_FILES = {
     "digits": ("digits.zip", "digits.LICENSE"),
     "images": ("images",),
     "supermarket": ("supermarket.csv", "supermarket_items.csv", "supermarket.LICENSE"),
+    "news": ("news.jsonl", "news.LICENSE"),
 }
-# A recommender has no features whose drift the daily monitor could judge (README: "Watch the served model").
+# A recommender or an entity tagger has no features whose drift the daily monitor could judge
+# (README: "Watch the served model").
 MONITORING_PATHS = (".github/workflows/monitor.yml",)
 RECOMMEND_DATASETS = ("supermarket",)
+ENTITY_DATASETS = ("news",)
 # The digits demo ships as one archive of PNGs (the bake has no scikit-learn to draw them), unpacked here.
 DIGITS_ARCHIVE = Path("data/raw/digits.zip")
 DJANGO_PATHS = (
@@ -47,6 +50,7 @@ DJANGO_PATHS = (
     "tests/test_serving_commands.py",
     "tests/test_serving_deploy.py",
     "tests/test_serving_images.py",
+    "tests/test_serving_entities.py",
     "tests/test_serving_recommend.py",
     "tests/test_serving_runtime.py",
 )
@@ -184,7 +188,7 @@ def main(context_json: str, project: Path) -> int:
     unpack_digits(project)
     if context["use_django"] != "yes":
         remove_django(project, context["package_name"])
-    elif context["dataset"] in RECOMMEND_DATASETS:
+    elif context["dataset"] in (*RECOMMEND_DATASETS, *ENTITY_DATASETS):
         remove_monitoring(project)
     if "_commit" in context:  # cruft renders: it writes .cruft.json itself, in a scratch folder on update
         print("  baked by cruft: `make install` initialises git and DVC")

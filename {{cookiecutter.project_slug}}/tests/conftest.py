@@ -1,9 +1,7 @@
 """Shared fixtures: a scratch copy of the project's inputs to run stages in, and a trained model."""
 
 import copy
-{% if cookiecutter.use_django == "yes" -%}
 import json
-{% endif -%}
 import shutil
 {%- if cookiecutter.use_django == "yes" %}
 from collections.abc import Callable, Iterator
@@ -22,7 +20,7 @@ from pytest_django.fixtures import Settings
 PROJECT = Path(__file__).resolve().parents[1]
 
 
-# A recommender project's table code is tested on scikit-learn's breast_cancer set with these parameters.
+# A recommender or entity project's table code is tested on scikit-learn's breast_cancer set with these parameters.
 TABLE_PARAMS = {
     "data": {"dataset": "breast_cancer", "target": "target"},
     "prepare": {"split": 0.2, "seed": 42},
@@ -36,22 +34,29 @@ def recommends() -> bool:
     return bool((yaml.safe_load((PROJECT / "params.yaml").read_text())["data"] or {}).get("interactions"))
 
 
+def tags_entities() -> bool:
+    """Whether this project trains an entity tagger (data.entities in params.yaml)."""
+    return bool((yaml.safe_load((PROJECT / "params.yaml").read_text())["data"] or {}).get("entities"))
+
+
 def table_params() -> dict[str, Any]:
-    """The parameters of a table model: this project's params.yaml, or TABLE_PARAMS for a recommender project."""
-    return copy.deepcopy(TABLE_PARAMS) if recommends() else yaml.safe_load((PROJECT / "params.yaml").read_text())
+    """The parameters of a table model: this project's params.yaml, or TABLE_PARAMS for a recommender or tagger."""
+    if recommends() or tags_entities():
+        return copy.deepcopy(TABLE_PARAMS)
+    return yaml.safe_load((PROJECT / "params.yaml").read_text())
 
 
 def copy_inputs(target: Path, own: bool = False) -> None:
     """Copy params.yaml, dvc.yaml (whose stages may read params.yaml sections of your own) and the raw data.
 
-    A recommender project's table code is tested on scikit-learn's breast_cancer set instead (its own
-    interactions only with `own`: tests/test_recommend.py), so that every project tests the whole package.
+    A recommender or tagger project's table code is tested on scikit-learn's breast_cancer set instead (its
+    own interactions or annotations only with `own`), so that every project tests the whole package.
     """
     shutil.copy(PROJECT / "params.yaml", target)
     shutil.copy(PROJECT / "dvc.yaml", target)
     if (PROJECT / "data" / "raw").is_dir():
         shutil.copytree(PROJECT / "data" / "raw", target / "data" / "raw")
-    if recommends() and not own:
+    if (recommends() or tags_entities()) and not own:
         (target / "params.yaml").write_text(yaml.safe_dump(table_params()))
 
 
@@ -125,6 +130,59 @@ def recommender_trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
         copy_inputs(folder, own=True)
     else:
         write_interactions(folder)
+    return run_stages(folder)
+
+
+def invented_name(rng: Any, words: int) -> str:
+    """A made-up capitalised name of `words` words ("Kavo Telumi"): never one the tagger saw in training."""
+    syllables = ["ka", "lo", "mi", "ren", "to", "sa", "vi", "dun", "el", "mar", "qui", "zo", "ban", "tel", "ur"]
+    return " ".join("".join(rng.choice(syllables, size=int(rng.integers(2, 4)))).title() for _ in range(words))
+
+
+def write_annotations(folder: Path) -> None:
+    """A small newsroom of your own: 240 sentences with invented people, places and firms, in doccano's JSONL;
+    the names are new in every sentence, so only the context tells a tagger what they are."""
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    patterns = [
+        "{PER} visited {LOC} on Monday.", "Officials from {ORG} met {PER} in {LOC}.",
+        "In {LOC}, {PER} opened a school.", "{ORG} hired {PER} as its new director.", "Shares of {ORG} rose after the deal.",
+        "Mayor {PER} said {LOC} would build a bridge.", "The workers of {ORG} went on strike in {LOC}.",
+        "{PER} and {PER} flew to {LOC} for talks with {ORG}.",
+    ]  # fmt: skip
+    lines = []
+    for number in range(240):
+        pattern = patterns[number % len(patterns)]
+        text, spans = "", []
+        for part in pattern.replace("}", "{").split("{"):
+            if part in ("PER", "LOC", "ORG"):
+                name = invented_name(rng, 2 if part == "PER" else 1) + (" Group" if part == "ORG" else "")
+                spans.append([len(text), len(text) + len(name), part])
+                text += name
+            else:
+                text += part
+        lines.append(json.dumps({"text": text, "label": spans}))
+    raw = folder / "data" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "annotations.jsonl").write_text("\n".join(lines) + "\n")
+    params = {
+        "data": {"entities": "data/raw/annotations.jsonl"},
+        "prepare": {"split": 0.25, "seed": 42, "min_examples": 10},
+        "train": {"model": "crf", "seed": 42, "hyperparams": {"crf": {"max_iterations": 50}}},
+    }
+    (folder / "params.yaml").write_text(yaml.safe_dump(params))
+
+
+@pytest.fixture(scope="session")
+def tagger_trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder where an entity tagger's pipeline has run once: this project's own when it tags entities, else
+    one trained on a small newsroom's annotations (write_annotations), so that every project tests its tagger."""
+    folder = tmp_path_factory.mktemp("tagger")
+    if tags_entities():
+        copy_inputs(folder, own=True)
+    else:
+        write_annotations(folder)
     return run_stages(folder)
 
 

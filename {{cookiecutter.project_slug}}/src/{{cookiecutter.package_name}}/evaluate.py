@@ -11,14 +11,21 @@ from .modeling.metrics import cv_metrics, score
 from .modeling.plots import PLOT_NAMES, classification_plots, feature_importance, regression_plots
 from .modeling.predict import predict_table
 from .modeling.recommending import evaluate_recommender
-from .paths import METRICS_PATH, MODEL_PATH, PLOTS_DIR, PREDICTIONS_REFERENCE_PATH, TEST_PATH
+from .modeling.tagging import evaluate_entities
+from .paths import ENTITY_EXAMPLES_PATH, METRICS_PATH, MODEL_PATH, PLOTS_DIR, PREDICTIONS_REFERENCE_PATH, TEST_PATH
 from .registry.artifacts import load_model, read_manifest
 
 
 def main() -> None:
     """Load the model through its hash check, then write metrics and plots."""
-    if read_manifest(MODEL_PATH).get("task") == "recommend":  # ranking metrics: modeling/recommending.py
+    task = read_manifest(MODEL_PATH).get("task")
+    if task == "recommend":  # ranking metrics: modeling/recommending.py
         write_results(evaluate_recommender(), {})
+        return
+    if task == "entities":  # entity scores, and a few held-out texts for the report: modeling/tagging.py
+        metrics, examples = evaluate_entities()
+        write_json(ENTITY_EXAMPLES_PATH, examples)
+        write_results(metrics, {})
         return
     loaded = load_model(MODEL_PATH)
     seed = loaded.manifest["params"]["train"]["seed"]

@@ -12,6 +12,7 @@ from .paths import DVC_FILE, PARAMS_FILE
 
 MODELS = ("random_forest", "gradient_boosting", "hist_gradient_boosting", "linear", "svm")
 RECOMMENDER_MODELS = ("popularity", "item_knn", "als")  # train.task: recommend (modeling/recommenders.py)
+TAGGER_MODELS = ("crf",)  # train.task: entities (modeling/tagging.py)
 # In KNOWN a None is a leaf (any value), a dict the keys it may hold, and FREE keys checked elsewhere.
 FREE: dict[str, Any] = {}
 # The scikit-learn parameter names of a model named in train.model (modeling.estimators.parameter_names).
@@ -23,11 +24,14 @@ KNOWN: dict[str, Any] = {
         **dict.fromkeys(("dataset", "path", "sep", "decimal", "target", "categorical", "text", "drop", "images")),
         "interactions": dict.fromkeys(("user", "item", "rating", "time")),
         "items": None,
+        "entities": None,
     },
-    "prepare": dict.fromkeys(("split", "seed", "float32", "image_size", "color", "holdout", "min_history")),
+    "prepare": dict.fromkeys(
+        ("split", "seed", "float32", "image_size", "color", "holdout", "min_history", "min_examples")
+    ),
     "train": {
         **dict.fromkeys(("task", "model", "seed", "backend", "k")),
-        "hyperparams": {model: FREE for model in (*MODELS, *RECOMMENDER_MODELS)},
+        "hyperparams": {model: FREE for model in (*MODELS, *RECOMMENDER_MODELS, *TAGGER_MODELS)},
         "search": {**dict.fromkeys(("method", "cv", "iterations", "scoring")), "space": FREE},
         "dask": dict.fromkeys(("scheduler", "workers", "timeout")),
     },

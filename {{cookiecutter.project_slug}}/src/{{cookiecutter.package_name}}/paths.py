@@ -13,6 +13,7 @@ PROFILE_PATH = Path("reports/data_profile.json")
 # What the monitor compares served data with: the training distributions, the test rows' answers.
 REFERENCE_PATH = Path("reports/reference.json")
 PREDICTIONS_REFERENCE_PATH = Path("reports/predictions_reference.json")
+ENTITY_EXAMPLES_PATH = Path("reports/entity_examples.json")  # held-out texts, true and found entities
 MONITORING_PATH = Path("reports/monitoring.json")  # written by `manage.py monitor`, read by the site
 MODEL_PATH = Path("models/model.joblib")
 MANIFEST_PATH = MODEL_PATH.with_suffix(".json")  # the manifest sits beside the model

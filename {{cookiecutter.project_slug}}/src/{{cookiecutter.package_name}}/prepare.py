@@ -7,13 +7,14 @@ import yaml
 from sklearn.model_selection import train_test_split
 
 from .atomic import atomic_path, write_json
+from .data.annotations import prepare_entities
 from .data.dtypes import compact
 from .data.images import image_folder, image_spec, read_image_folder
 from .data.interactions import prepare_interactions
 from .data.load import load_dataset
 from .data.profile import profile
 from .data.reference import training_reference
-from .data.task import infer_task, recommends
+from .data.task import infer_task, recommends, tags_entities
 from .errors import DataError, PipelineError, run_main
 from .params import load_params
 from .paths import DVC_FILE, ITEMS_PATH, PROFILE_PATH, REFERENCE_PATH, TEST_PATH, TRAIN_PATH
@@ -73,6 +74,14 @@ def main() -> None:
         write_parquet(items, ITEMS_PATH)
         write_json(PROFILE_PATH, data_profile)
         print(f"prepare: {len(train)} train and {len(test)} held-out interactions of {data_profile['users']} users")
+        return
+    if tags_entities(params):  # annotated texts to tag, not rows with a target
+        check_tracked(params["data"]["entities"], key="entities")
+        train, test, data_profile = prepare_entities(params["data"], params["prepare"])
+        write_parquet(train, TRAIN_PATH)
+        write_parquet(test, TEST_PATH)
+        write_json(PROFILE_PATH, data_profile)
+        print(f"prepare: {len(train)} train and {len(test)} held-out texts, entities {data_profile['entities']}")
         return
     data, target, task = params["data"], params["data"]["target"], (params.get("train") or {}).get("task", "auto")
     text = tuple(data.get("text") or ())

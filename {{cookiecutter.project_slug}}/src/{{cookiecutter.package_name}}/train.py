@@ -13,7 +13,7 @@ from .data.dtypes import read_parquet, release_unused
 from .data.images import image_spec
 from .data.reference import served_ranges
 from .data.schema import Feature, feature_schema, image_feature, split_xy
-from .data.task import infer_task, recommends
+from .data.task import infer_task, recommends, tags_entities
 from .errors import PipelineError, run_main
 from .features.native import NATIVE_MODEL, encode_up_front, native_categorical_mask, observed_categories
 from .features.preprocessor import build_preprocessor
@@ -25,6 +25,7 @@ from .modeling.parallel import fit_parallel
 from .modeling.predict import predict_table
 from .modeling.recommending import train_recommender
 from .modeling.search import best_model, search_summary, with_search
+from .modeling.tagging import train_entities
 from .params import load_params, model_hyperparams
 from .paths import MODEL_PATH, TEST_PATH, TRAIN_PATH
 from .registry.artifacts import save_model
@@ -81,6 +82,8 @@ def main() -> None:
     params = load_params(estimator_params=parameter_names)
     if recommends(params):  # interactions, not a table: modeling/recommending.py
         return train_recommender(params, git_commit(), data_hash(read_parquet(TRAIN_PATH)))
+    if tags_entities(params):  # annotated texts: modeling/tagging.py
+        return train_entities(params, git_commit(), data_hash(read_parquet(TRAIN_PATH)))
     target, train_params = params["data"]["target"], params["train"]
     frame = read_parquet(TRAIN_PATH)
     rows, train_hash = len(frame), data_hash(frame)

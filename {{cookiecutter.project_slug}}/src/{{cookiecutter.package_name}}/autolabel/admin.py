@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import ngettext
 
 from ..serving.model_store import ModelUnavailable, store
@@ -14,8 +15,24 @@ class RecordAdmin(admin.ModelAdmin):
     list_display = ("__str__", "label", "confidence", "model_version", "labelled_at", "label_error")
     list_filter = ("label", "model_version")
     search_fields = ("text", "label")
-    readonly_fields = (*LABEL_FIELDS, "created")
+    readonly_fields = ("tagged_text", *LABEL_FIELDS, "created")
     actions = ("relabel",)
+
+    @admin.display(description="Entities in the text")
+    def tagged_text(self, record: Record) -> str:
+        """The text with each entity the tagger found marked and labelled: what the model saw, at a glance."""
+        if not record.entities:
+            return "-"
+        parts, position = [], 0
+        for entity in sorted(record.entities, key=lambda entity: entity["start"]):
+            parts.append((record.text[position : entity["start"]], ""))
+            parts.append((record.text[entity["start"] : entity["end"]], entity["label"]))
+            position = entity["end"]
+        parts.append((record.text[position:], ""))
+        marked = (
+            (format_html("<mark>{}</mark> <sup>{}</sup>", text, label) if label else text,) for text, label in parts
+        )
+        return format_html_join("", "{}", marked)
 
     @admin.action(description="Relabel with the current model")
     def relabel(self, request: HttpRequest, queryset: QuerySet[Record]) -> None:

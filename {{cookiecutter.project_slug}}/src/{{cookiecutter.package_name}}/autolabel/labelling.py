@@ -71,11 +71,27 @@ def predict_image(served: Served, record: "Record", feature: Feature) -> dict[st
     return answered(served, logged, predict_images(served.loaded, [pixels]), "autolabel")
 
 
+def tag_text(served: Served, record: "Record") -> dict[str, Any]:
+    """The entities of the record's text, found by the served tagger as POST /api/entities finds them."""
+    from ..serving import conf
+    from ..serving.entities import entities_answer
+
+    if len(record.text) > (most := conf.setting("SERVING_MAX_TEXT_CHARS")):  # the API's limit, for a public form too
+        raise Unlabelable(f"text: {len(record.text):,} characters, over the {most:,} the tagger reads")
+    answer = entities_answer([record.text], "autolabel")
+    found = answer["entities"][0]
+    labels = sorted({entity["label"] for entity in found})
+    confidence = min((entity["confidence"] for entity in found), default=None)
+    return {"predictions": [", ".join(labels)], "entities": found, "confidence": confidence, "model": answer["model"]}
+
+
 def predict(record: "Record") -> dict[str, Any]:
     """The served model's answer for the record, by the kinds of the manifest's features."""
     served = store.get()
     if served.loaded.manifest["task"] == "recommend":
         raise Unlabelable("the served model is a recommender: it ranks items (the you_may_also_like tag), not records")
+    if served.loaded.manifest["task"] == "entities":
+        return tag_text(served, record)
     features = served.loaded.manifest["features"]
     image = image_feature(features)
     return predict_image(served, record, image) if image else predict_row(served, record)
@@ -89,10 +105,14 @@ def label(record: "Record") -> None:
         reason = f"model unavailable: {exc}" if isinstance(exc, ModelUnavailable) else str(exc)
         log.warning("record %s not labelled: %s", record.pk or "(new)", reason)
         record.label, record.confidence, record.model_version, record.labelled_at = "", None, "", None
-        record.label_error = reason
+        record.entities, record.label_error = [], reason
         return
     record.label = str(answer["predictions"][0])[:255]
-    record.confidence = max(answer["probabilities"][0]) if answer.get("probabilities") else None
+    record.entities = answer.get("entities", [])
+    if "entities" in answer:
+        record.confidence = answer["confidence"]
+    else:
+        record.confidence = max(answer["probabilities"][0]) if answer.get("probabilities") else None
     record.model_version = answer["model"]["version"]
     record.labelled_at = timezone.now()
     record.label_error = ""

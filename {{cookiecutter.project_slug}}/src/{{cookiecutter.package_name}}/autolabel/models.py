@@ -1,4 +1,7 @@
-"""A record of your own site (a text, an image or a table row) that the served model labels when it is saved."""
+"""A record of your own site (a text, an image or a table row) that the served model labels when it is saved.
+
+An entity tagger tags the record's text instead: `entities` holds what it found, `label` their labels.
+"""
 
 from typing import Any
 
@@ -7,7 +10,7 @@ from django.db import models
 from . import labelling
 
 # What labelling writes: saved with the record, whatever update_fields a caller names.
-LABEL_FIELDS = ("label", "confidence", "model_version", "labelled_at", "label_error")
+LABEL_FIELDS = ("label", "entities", "confidence", "model_version", "labelled_at", "label_error")
 
 
 class Record(models.Model):
@@ -18,7 +21,15 @@ class Record(models.Model):
     image = models.FileField(upload_to="records/", blank=True, help_text="An image file, for an image model.")
     row = models.JSONField(default=dict, blank=True, help_text='The table inputs: {"feature": value, ...}.')
     label = models.CharField(max_length=255, blank=True, editable=False)
-    confidence = models.FloatField(null=True, blank=True, editable=False, help_text="The top class probability.")
+    entities = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text='An entity tagger\'s finds in the text: [{"start", "end", "label", "text", "confidence"}].',
+    )
+    confidence = models.FloatField(
+        null=True, blank=True, editable=False, help_text="The top class probability (a tagger's: its least sure find)."
+    )
     model_version = models.CharField(max_length=100, blank=True, editable=False)
     labelled_at = models.DateTimeField(null=True, blank=True, editable=False)
     label_error = models.TextField(blank=True, editable=False, help_text="Why the model could not label it.")

@@ -1,4 +1,4 @@
-"""The task, classification, regression or recommend: one rule for prepare, the data profile and train."""
+"""The task, classification, regression, recommend or entities: one rule for prepare, the data profile and train."""
 
 from typing import Any
 
@@ -8,6 +8,7 @@ from ..errors import PipelineError
 
 TASKS = ("classification", "regression")
 RECOMMEND = "recommend"  # interactions (data.interactions), not a target column
+ENTITIES = "entities"  # annotated texts (data.entities): a tagger of people, places, ...
 # A numeric target with at most this many distinct values is taken for class labels.
 MAX_CLASSES = 20
 
@@ -17,7 +18,7 @@ def infer_task(target: pd.Series, task: str = "auto") -> str:
     if task in TASKS:
         return task
     if task != "auto":
-        raise PipelineError(f"train.task {task!r} is not one of auto, {', '.join(TASKS)}, {RECOMMEND}")
+        raise PipelineError(f"train.task {task!r} is not one of auto, {', '.join(TASKS)}, {RECOMMEND}, {ENTITIES}")
     if not pd.api.types.is_numeric_dtype(target) or pd.api.types.is_bool_dtype(target):
         return "classification"
     if pd.api.types.is_integer_dtype(target) and target.nunique() <= MAX_CLASSES:
@@ -33,3 +34,13 @@ def recommends(params: dict[str, Any]) -> bool:
     if interactions and task not in ("auto", RECOMMEND):
         raise PipelineError(f"data.interactions is set, so train.task must be auto or recommend, not {task!r}")
     return bool(interactions)
+
+
+def tags_entities(params: dict[str, Any]) -> bool:
+    """Whether the pipeline trains an entity tagger: data.entities is set (train.task auto or entities)."""
+    entities, task = (params.get("data") or {}).get("entities"), (params.get("train") or {}).get("task", "auto")
+    if task == ENTITIES and not entities:
+        raise PipelineError("train.task entities needs data.entities: the JSONL or CoNLL file of annotated texts")
+    if entities and task not in ("auto", ENTITIES):
+        raise PipelineError(f"data.entities is set, so train.task must be auto or entities, not {task!r}")
+    return bool(entities)

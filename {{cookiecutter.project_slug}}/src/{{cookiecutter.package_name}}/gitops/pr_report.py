@@ -9,6 +9,7 @@ from dvc.repo import Repo
 from ..atomic import atomic_path
 from ..errors import run_main
 from ..formatting import cell
+from ..modeling.entity_metrics import baseline_table
 from ..modeling.ranking_metrics import lift_table
 from .commands import repro
 
@@ -42,6 +43,7 @@ def build_report(base: str, ran: list[str]) -> str:
         params = repo.params.diff(a_rev=base).get("diff", {})
     current = {name: values.get("new") for entries in metrics.values() for name, values in entries.items()}
     lift = lift_table(current)  # a recommender's: is it still worth more than the most popular items?
+    tagging = baseline_table(current)  # a tagger's: does it find more than a lookup of known words?
     stages = ", ".join(f"`{name}`" for name in ran) if ran else "none (the pipeline was up to date)"
     return "\n".join(
         [
@@ -54,6 +56,7 @@ def build_report(base: str, ran: list[str]) -> str:
             "",
             diff_table(metrics, "metric", base, change=True),
             *(["### Against the popularity baseline (this branch)", "", lift] if lift else []),
+            *(["### Against the most-frequent-tag baseline (this branch)", "", tagging] if tagging else []),
             f"### Parameters against `{base}`",
             "",
             diff_table(params, "param", base, change=False),

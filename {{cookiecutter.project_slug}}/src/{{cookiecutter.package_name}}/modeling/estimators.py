@@ -18,6 +18,7 @@ from sklearn.svm import SVC, SVR
 from ..errors import PipelineError
 from ..formatting import did_you_mean
 from .recommenders import RECOMMENDERS
+from .tagger import TAGGERS
 
 ESTIMATORS: dict[str, dict[str, type[BaseEstimator]]] = {
     "random_forest": {"classification": RandomForestClassifier, "regression": RandomForestRegressor},
@@ -69,4 +70,6 @@ def parameter_names(model: str) -> list[str]:
     """The parameter names of `model` (a scikit-learn classifier and regressor, or a recommender): params.py's hints."""
     if model in RECOMMENDERS:
         return sorted(RECOMMENDERS[model])
+    if model in TAGGERS:
+        return sorted(TAGGERS[model])
     return sorted({name for cls in ESTIMATORS[model].values() for name in cls().get_params()})

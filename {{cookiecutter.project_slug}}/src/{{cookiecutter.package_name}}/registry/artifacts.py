@@ -16,6 +16,7 @@ import numpy
 from ..atomic import atomic_path, write_json
 from ..errors import ModelIntegrityError
 from ..modeling.ranking import Recommender
+from ..modeling.tagger import EntityTagger
 from ..paths import MODEL_PATH
 from .manifest import Manifest
 
@@ -58,14 +59,20 @@ def save_model(
     path: Path = MODEL_PATH,
     onnx: bytes | None = None,
     arrays: bytes | None = None,
+    tagger: bytes | None = None,
 ) -> Manifest:
     """Pickle `model`, write its serving copy, pin their hashes in the manifest; return it.
 
-    The serving copy is the checked ONNX model, or a recommender's arrays (model.npz). Without an
+    The serving copy is the checked ONNX model, a recommender's arrays (model.npz) or an entity
+    tagger's crfsuite file (model.crfsuite). Without an
     ONNX copy, model.onnx is written empty: dvc.yaml's output must exist, and the manifest's onnx
     section says why serving uses the pickle. The files are replaced together, or not at all.
     """
-    copy_path, copy = (path.with_suffix(".npz"), arrays) if arrays is not None else (path.with_suffix(".onnx"), onnx)
+    copy_path, copy = (path.with_suffix(".onnx"), onnx)
+    if arrays is not None:
+        copy_path, copy = path.with_suffix(".npz"), arrays
+    elif tagger is not None:
+        copy_path, copy = path.with_suffix(".crfsuite"), tagger
     with ExitStack() as stack:
         tmp = stack.enter_context(atomic_path(path))
         joblib.dump(model, tmp)
@@ -184,6 +191,28 @@ def load_recommender(path: Path = MODEL_PATH) -> LoadedRecommender:
     with numpy.load(io.BytesIO(content), allow_pickle=False) as arrays:  # arrays only: never code
         recommender = Recommender.from_arrays(arrays)
     return LoadedRecommender(recommender, manifest, file.name, hashlib.sha256(content).hexdigest())
+
+
+@dataclass(frozen=True)
+class LoadedTagger:
+    """A verified models/model.crfsuite opened by crfsuite, and the manifest: no pickle is read."""
+
+    tagger: EntityTagger
+    manifest: Manifest
+    file: str
+    sha256: str
+
+
+def load_tagger(path: Path = MODEL_PATH) -> LoadedTagger:
+    """Open an entity tagger's crfsuite file (model.crfsuite beside `path`) only if its sha256 matches the manifest."""
+    manifest = read_manifest(path)
+    if manifest.get("task") != "entities" or "tagger" not in manifest:
+        raise ModelIntegrityError(f"{manifest_path(path)} describes a {manifest.get('task')} model, not a tagger")
+    file = path.parent / manifest["tagger"]["file"]
+    content = verified_bytes(file, manifest)
+    tagger = EntityTagger(content, manifest["tagger"]["labels"])
+    tagger.tagger()  # crfsuite reads the bytes now: a damaged file fails here, not at the first request
+    return LoadedTagger(tagger, manifest, file.name, hashlib.sha256(content).hexdigest())
 
 
 def recommender_bytes(recommender: Recommender) -> bytes:

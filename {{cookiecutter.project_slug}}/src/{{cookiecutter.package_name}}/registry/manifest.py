@@ -4,7 +4,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 from ..data.schema import Feature
 
-__all__ = ["Feature", "Manifest", "OnnxCheck", "OnnxInput", "OnnxOutputs", "RecommenderInfo"]
+__all__ = ["Feature", "Manifest", "OnnxCheck", "OnnxInput", "OnnxOutputs", "RecommenderInfo", "TaggerInfo"]
 
 
 class OnnxInput(TypedDict):
@@ -50,6 +50,15 @@ class RecommenderInfo(TypedDict):
     columns: dict[str, str | None]  # data.interactions: the export's user, item, rating and time columns
 
 
+class TaggerInfo(TypedDict):
+    """The manifest's `tagger` section (train.task: entities): crfsuite's model file and what it tags."""
+
+    model: str  # train.model: crf
+    hyperparams: dict[str, Any]
+    file: str  # model.crfsuite: what serving opens with crfsuite, never unpickled
+    labels: list[str]  # the entity labels it tags
+
+
 class Manifest(TypedDict):
     """models/model.json: written by train (through registry.artifacts.save_model), read by everything after."""
 
@@ -57,7 +66,7 @@ class Manifest(TypedDict):
     sha256: str  # model_file's: it names the version
     files: NotRequired[dict[str, str]]  # sha256 of each model file: model.joblib, and model.onnx when written
     size_bytes: int
-    task: Literal["classification", "regression", "recommend"]
+    task: Literal["classification", "regression", "recommend", "entities"]
     target: str  # the predicted column; a recommender's is its item column (it predicts items)
     classes: list[Any] | None  # class labels in the order of predict_proba's columns; None for regression
     features: list[Feature]
@@ -71,4 +80,5 @@ class Manifest(TypedDict):
     git_commit: str | None
     onnx: NotRequired[OnnxCheck]
     recommender: NotRequired[RecommenderInfo]
+    tagger: NotRequired[TaggerInfo]
     version: NotRequired[str]  # the release (model@v0.0.3), set by serving when it loads the model

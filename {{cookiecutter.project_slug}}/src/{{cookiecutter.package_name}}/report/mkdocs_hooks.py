@@ -17,8 +17,8 @@ def project_root(config: Any) -> Path:
 
 
 def on_config(config: Any) -> Any:
-    """List the model's own page in the nav, after Metrics: the gallery of an image model, a recommender's page."""
-    from {{ cookiecutter.package_name }}.report import recommendations
+    """List the model's own page in the nav, after Metrics: an image model's gallery, a recommender's, a tagger's."""
+    from {{ cookiecutter.package_name }}.report import entities, recommendations
     from {{ cookiecutter.package_name }}.report.images import GALLERY_PAGE, has_gallery
     from {{ cookiecutter.package_name }}.report.pages import read_json
 
@@ -27,6 +27,8 @@ def on_config(config: Any) -> Any:
         title, page = "Gallery", GALLERY_PAGE
     elif recommendations.is_recommender(manifest):
         title, page = "Recommendations", recommendations.PAGE
+    elif entities.is_tagger(manifest):
+        title, page = "Entities", entities.PAGE
     else:
         return config
     if nav is None:

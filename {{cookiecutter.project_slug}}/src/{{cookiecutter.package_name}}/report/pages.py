@@ -15,12 +15,15 @@ from ..paths import MANIFEST_PATH, METRICS_PATH, PLOTS_DIR, PROFILE_PATH, TEST_P
 from ..registry.manifest import Manifest
 from ..registry.versions import History, Version, read_history
 from . import charts
+from .entities import PAGE as ENTITIES_PAGE
+from .entities import annotations_page, entities_page, is_tagger, tagger_card
 from .images import describe, gallery, image_of, image_section, size_and_color
 {%- if cookiecutter.use_django == "yes" %}
 from .monitoring import MONITORING_PATH, monitoring_site
 {%- endif %}
 from .pipeline import STYLES, build_graph, read_stages, render_svg
-from .recommendations import PAGE, interactions_page, is_recommender, recommendations_page, recommender_card
+from .recommendations import PAGE as RECOMMENDATIONS_PAGE
+from .recommendations import interactions_page, is_recommender, recommendations_page, recommender_card
 from .text import text_section
 
 NO_RUN = (
@@ -53,16 +56,19 @@ def build_site(root: Path) -> dict[str, str | bytes]:
     history = read_history(root)
     files: dict[str, str | bytes] = {
         "pipeline.md": pipeline_page(root),
-        "data.md": interactions_page(profile) if profile and profile.get("task") == "recommend" else data_page(profile),
+        "data.md": profile_page(profile),
         "history.md": history_page(history, manifest),
     }
     if manifest and is_recommender(manifest):  # ranked items, not predictions: report/recommendations.py
         files["index.md"] = recommender_card(manifest, profile, history, read_text(root / "docs" / "limitations.md"))
-        files[PAGE] = recommendations_page(root, manifest)
+        files[RECOMMENDATIONS_PAGE] = recommendations_page(root, manifest)
+    elif manifest and is_tagger(manifest):  # entities in texts: report/entities.py
+        files["index.md"] = tagger_card(manifest, profile, history, read_text(root / "docs" / "limitations.md"))
+        files[ENTITIES_PAGE] = entities_page(root, manifest, profile)
     else:
         files["index.md"] = model_card(root, manifest, profile, history)
 {%- if cookiecutter.use_django == "yes" %}
-    if not is_recommender(manifest):  # served features to watch: a recommender has none
+    if not is_recommender(manifest) and not is_tagger(manifest):  # served features to watch: these have none
         files |= monitoring_site(read_json(root / MONITORING_PATH))
 {%- endif %}
     plot_images = {
@@ -83,6 +89,15 @@ def build_site(root: Path) -> dict[str, str | bytes]:
         if series:
             files["assets/history_metrics.svg"] = charts.metrics_over_versions(labels, series)
     return files
+
+
+def profile_page(profile: dict | None) -> str:
+    """The Data page: the table's columns, a recommender's interactions or a tagger's annotated texts."""
+    if profile and profile.get("task") == "recommend":
+        return interactions_page(profile)
+    if profile and profile.get("task") == "entities":
+        return annotations_page(profile)
+    return data_page(profile)
 
 
 def model_card(root: Path, manifest: Manifest | None, profile: dict | None, history: History) -> str:

@@ -1,6 +1,7 @@
 """The HTTP API (django-ninja): POST /api/predict, POST /api/feedback, GET /api/model, GET /api/health, OpenAPI.
 
-A recommender answers GET /api/items/{item}/similar and POST /api/recommend instead of the predict endpoints.
+A recommender answers GET /api/items/{item}/similar and POST /api/recommend instead of the predict endpoints,
+an entity tagger POST /api/entities.
 """
 
 import logging
@@ -19,13 +20,14 @@ from ..data.images import ImageError, load_image, spec_of
 from ..data.reference import image_aspects
 from ..data.schema import image_feature
 from . import conf, metrics
+from .entities import EntitiesRequest, EntitiesResponse, NotATagger, entities_answer
 from .feedback import FeedbackRequest, FeedbackResponse, record_feedback
 from .model_store import ModelUnavailable, Served, store
 from .predictor import NotFinite, model_info, predict_images, predict_rows
 from .recommend import MAX_K, NotARecommender, RankedResponse, RecommendRequest, recommend_answer, similar_answer
 from .records import answered
 from .release import release_of
-from .runtime import RecommenderRunner
+from .runtime import RecommenderRunner, TaggerRunner
 from .schemas import ErrorResponse, HealthResponse, ImagePredictResponse, PredictResponse, field_errors, row_reasons
 
 # The multipart field of POST /api/predict/image that holds the images, one file each.
@@ -129,6 +131,8 @@ def served_for(request: HttpRequest, content_type: str, images: bool) -> Served:
     if isinstance(served.loaded, RecommenderRunner):
         raise Refusal(422, "this model recommends items: POST {\"user\": id} or {\"items\": [ids]} to /api/recommend, "
                            "or GET /api/items/{item}/similar")  # fmt: skip
+    if isinstance(served.loaded, TaggerRunner):
+        raise Refusal(422, 'this model tags entities in text: POST {"texts": ["..."]} to /api/entities')
     reads_images = image_feature(served.loaded.manifest["features"]) is not None
     if images and not reads_images:
         raise Refusal(422, "this model reads tables, not images: POST JSON instances to /api/predict")
@@ -234,6 +238,17 @@ def similar_endpoint(request: HttpRequest, item: str, k: int = Query(10, ge=1, l
 def recommend_endpoint(request: HttpRequest, body: RecommendRequest) -> JsonResponse:
     """{"user": id} or {"items": [ids seen]}, and k: ranked items not yet seen; unknown ids get the popular ones."""
     return ranked(lambda: recommend_answer(body.k, user=body.user, items=body.items))
+
+
+@api.post("/entities", response={200: EntitiesResponse, **STATUSES}, summary="Entities in texts")
+def entities_endpoint(request: HttpRequest, body: EntitiesRequest) -> JsonResponse:
+    """{"texts": [...]}: per text, its entities with start and end (character offsets), label, text and confidence."""
+    try:
+        return JsonResponse(entities_answer(body.texts))
+    except ModelUnavailable as exc:
+        raise Refusal(503, f"model unavailable: {exc}") from None
+    except NotATagger as exc:
+        raise Refusal(422, f"{exc}: POST /api/predict") from None
 
 
 @api.post("/feedback", response={200: FeedbackResponse, **STATUSES}, summary="Record the true labels of predictions")

@@ -37,6 +37,8 @@ REFUSED = Counter("model_rows_refused", "Rows refused, by reason (the first erro
 OUTSIDE = Counter("model_values_outside_training_range", "Numbers outside the training range, by feature",
                   ["feature"])  # fmt: skip
 RECOMMENDED = Counter("model_items_recommended", "Items a recommender answered", ["fallback"])
+TEXTS = Counter("model_texts_tagged", "Texts an entity tagger read, by source", ["source"])
+ENTITIES = Counter("model_entities_found", "Entities an entity tagger found, by label", ["label"])
 # An info metric as a gauge: prometheus_client's Info has no multiprocess mode.
 INFO = Gauge("model_info", "The served model: 1, labelled with its version, sha256 and runtime",
              ["version", "sha256", "runtime"], multiprocess_mode="livemax")  # fmt: skip
@@ -77,6 +79,14 @@ def recommended(items: int, fallback: str | None) -> None:
     """Count a recommender's answered items, by the fallback used ("none" when it knew the user or item)."""
     if conf.setting("SERVING_METRICS"):
         RECOMMENDED.labels(fallback or "none").inc(items)
+
+
+def tagged(answers: list[list[dict[str, Any]]], source: str) -> None:
+    """Count a tagger's texts, and the entities it found by label: a label that stops turning up shows here."""
+    if conf.setting("SERVING_METRICS"):
+        TEXTS.labels(source).inc(len(answers))
+        for label, count in collections.Counter(e["label"] for found in answers for e in found).items():
+            ENTITIES.labels(label).inc(count)
 
 
 def predicted(manifest: Manifest, answer: dict[str, Any], source: str) -> None:

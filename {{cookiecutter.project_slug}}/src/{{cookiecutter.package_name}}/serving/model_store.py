@@ -45,7 +45,8 @@ class ModelStore:
     def _signature(self) -> tuple:
         """What identifies the files on disk: a change means a new load attempt is worth it."""
         path = self.model_path()
-        files = (path, manifest_path(path), path.with_suffix(".onnx"), path.with_suffix(".npz"))
+        files = (path, manifest_path(path), path.with_suffix(".onnx"), path.with_suffix(".npz"),
+                 path.with_suffix(".crfsuite"))  # fmt: skip
         stats = [(p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None for p in files]
         return (str(path), conf.setting("SERVING_RUNTIME"), *stats)
 

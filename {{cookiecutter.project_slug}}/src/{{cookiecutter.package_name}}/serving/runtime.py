@@ -21,10 +21,12 @@ from ..errors import ModelIntegrityError
 from ..modeling.portable import FeedPlan, Row, feed_plan, onnx_feed
 from ..modeling.predict import predict_once
 from ..modeling.ranking import Recommender
+from ..modeling.tagger import EntityTagger
 from ..registry.artifacts import (
     load_model,
     load_portable,
     load_recommender,
+    load_tagger,
     onnx_session,
     onnx_unavailable,
     read_manifest,
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 
 RUNTIMES = ("auto", "onnx", "sklearn")
 ARRAYS = "arrays"  # a recommender's runtime: its verified model.npz, whatever SERVING_RUNTIME says
+CRFSUITE = "crfsuite"  # an entity tagger's: its verified model.crfsuite, whatever SERVING_RUNTIME says
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,19 @@ class RecommenderRunner(Runtime):
         raise ModelIntegrityError("a recommender ranks items: POST /api/recommend, GET /api/items/{item}/similar")
 
 
+@dataclass(frozen=True)
+class TaggerRunner(Runtime):
+    """An entity tagger's verified crfsuite file (models/model.crfsuite): it finds entities in texts, not rows."""
+
+    tagger: EntityTagger | None = None
+
+    def predict(self, rows: list[Row]) -> tuple[np.ndarray, np.ndarray | None]:
+        raise ModelIntegrityError('an entity tagger reads texts: POST {"texts": [...]} to /api/entities')
+
+    def close(self) -> None:
+        """Nothing to release: each thread's crfsuite tagger goes with its thread."""
+
+
 def frame(rows: list[Row], manifest: Manifest) -> pd.DataFrame:
     """Rows as the pipeline's DataFrame: numbers as floats, categories and texts as objects, pixels by column.
 
@@ -180,6 +196,9 @@ def load_runtime(path: Path, choice: str = "auto") -> Runtime:
     if manifest.get("task") == "recommend":  # arrays, never the pickle
         loaded = load_recommender(path)
         return RecommenderRunner(ARRAYS, loaded.manifest, loaded.file, loaded.sha256, loaded.recommender)
+    if manifest.get("task") == "entities":  # crfsuite's own file, never the pickle
+        tagged = load_tagger(path)
+        return TaggerRunner(CRFSUITE, tagged.manifest, tagged.file, tagged.sha256, tagged.tagger)
     if choice == "sklearn":
         return sklearn_runner(path)
     reason = onnx_unavailable(manifest)

@@ -145,6 +145,11 @@ def monitor(since_text: str | None, last: int | None, output: Path | None) -> di
             "the served model is a recommender: it reads ids, not features to compare with training; "
             "watch model_items_recommended_total by fallback in /metrics (unknown users and items) instead"
         )
+    if manifest["task"] == "entities":
+        raise PipelineError(
+            "the served model is an entity tagger: it reads free text, not features to compare with training; "
+            "watch model_entities_found_total by label against model_texts_tagged_total in /metrics instead"
+        )
     params = root / "params.yaml"  # a site serving a copy of the model may have none: the defaults then
     limits = thresholds(load_params(params, sections=("monitor",)).get("monitor") if params.is_file() else None)
     reference = read_json(root / REFERENCE_PATH, "run `dvc repro` (prepare profiles the training data)")

@@ -1,5 +1,6 @@
 """`manage.py predict_file in.csv out.csv`: batch scoring through the API's validation."""
 
+import json
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -17,7 +18,7 @@ from ... import conf
 from ...model_store import ModelUnavailable, store
 from ...predictor import NotFinite, predict_images, predict_rows
 from ...recommend import MAX_K
-from ...runtime import RecommenderRunner, Runtime
+from ...runtime import RecommenderRunner, Runtime, TaggerRunner
 from ...schemas import field_errors
 
 
@@ -44,6 +45,7 @@ class Command(BaseCommand):
         parser.add_argument("output", type=Path)
         parser.add_argument("--sep", default=",", help="the CSV files' column separator (default: ','; a tab: $'\\t')")
         parser.add_argument("--decimal", default=".", help="the CSV files' decimal mark (default: '.')")
+        parser.add_argument("--text", default="text", help="an entity tagger: the column of texts (default: text)")
         parser.add_argument("--k", type=int, default=None, help=f"a recommender: items per user (1 to {MAX_K}; "
                                                                 "default: train.k)")  # fmt: skip
 
@@ -53,6 +55,8 @@ class Command(BaseCommand):
             csv = csv_options(options["sep"], options["decimal"], prefix="--")
             if isinstance(served.loaded, RecommenderRunner):
                 scored = recommend_users(served.loaded, read_table(options["input"], csv, "--sep"), options["k"])
+            elif isinstance(served.loaded, TaggerRunner):
+                scored = tag_texts(served.loaded, read_table(options["input"], csv, "--sep"), options["text"])
             elif image_feature(served.loaded.manifest["features"]):
                 scored = score_images(served.loaded, options["input"])
             else:
@@ -111,6 +115,16 @@ class Command(BaseCommand):
         with atomic_path(output) as tmp:
             scored.to_csv(tmp, index=False, **csv)
         self.stdout.write(f"scored {len(scored)} rows into {output} (runtime {loaded.name}: {loaded.file})")
+
+
+def tag_texts(loaded: TaggerRunner, frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Each row with the entities of its text column, as the API's JSON list (an empty cell has none)."""
+    if column not in frame.columns:
+        raise DataError(f"no column {column!r} of texts: name it with --text; columns are {', '.join(frame.columns)}")
+    assert loaded.tagger is not None  # a tagger's runtime holds it
+    texts = frame[column].fillna("").map(str).tolist()
+    found = [json.dumps(entities, ensure_ascii=False) for entities in loaded.tagger.tag_texts(texts)]
+    return frame.assign(entities=found)
 
 
 def recommend_users(loaded: RecommenderRunner, frame: pd.DataFrame, k: int | None) -> pd.DataFrame:
