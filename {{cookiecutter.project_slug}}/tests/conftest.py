@@ -146,11 +146,15 @@ def write_annotations(folder: Path) -> None:
 
     rng = np.random.default_rng(11)
     patterns = [
-        "{PER} visited {LOC} on Monday.", "Officials from {ORG} met {PER} in {LOC}.",
-        "In {LOC}, {PER} opened a school.", "{ORG} hired {PER} as its new director.", "Shares of {ORG} rose after the deal.",
-        "Mayor {PER} said {LOC} would build a bridge.", "The workers of {ORG} went on strike in {LOC}.",
+        "{PER} visited {LOC} on Monday.",
+        "Officials from {ORG} met {PER} in {LOC}.",
+        "In {LOC}, {PER} opened a school.",
+        "{ORG} hired {PER} as its new director.",
+        "Shares of {ORG} rose after the deal.",
+        "Mayor {PER} said {LOC} would build a bridge.",
+        "The workers of {ORG} went on strike in {LOC}.",
         "{PER} and {PER} flew to {LOC} for talks with {ORG}.",
-    ]  # fmt: skip
+    ]
     lines = []
     for number in range(240):
         pattern = patterns[number % len(patterns)]
