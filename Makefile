@@ -43,6 +43,7 @@ test-fast: $(VENV)/.installed $(ACTIONLINT) ## Run the tests except the slow one
 	$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup -m "not slow" $(PYTEST_ARGS)
 
 MLFLOW_VENV ?= .venv-mlflow
+SPACY_VENV ?= .venv-spacy
 
 $(MLFLOW_VENV)/bin/mlflow:  # MLflow's scoring server, for the serving benchmark; skipped if it does not install
 	-$(PYTHON) -m venv $(MLFLOW_VENV) && $(MLFLOW_VENV)/bin/python -m pip install --quiet mlflow
@@ -50,7 +51,10 @@ $(MLFLOW_VENV)/bin/mlflow:  # MLflow's scoring server, for the serving benchmark
 docs: $(VENV)/.installed ## Build this template's documentation site into site/ (needs Graphviz's dot)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
-bench: $(VENV)/.installed $(MLFLOW_VENV)/bin/mlflow ## Measure bake, repro, site build, serving, monitoring and recommendations; write benchmarks/results/
+$(SPACY_VENV)/bin/spacy:  # spaCy's trainable NER, which the entity benchmark compares the CRF with; skipped if it does not install
+	-$(PYTHON) -m venv $(SPACY_VENV) && $(SPACY_VENV)/bin/python -m pip install --quiet spacy pandas pyarrow
+
+bench: $(VENV)/.installed $(MLFLOW_VENV)/bin/mlflow $(SPACY_VENV)/bin/spacy ## Measure bake, repro, site, serving, monitoring, recommendations, entities; write benchmarks/results/
 	$(BIN)/python benchmarks/bench_demo.py
 	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_site.py
@@ -59,6 +63,7 @@ bench: $(VENV)/.installed $(MLFLOW_VENV)/bin/mlflow ## Measure bake, repro, site
 	MLFLOW_PYTHON=$(abspath $(MLFLOW_VENV))/bin/python $(BIN)/python benchmarks/bench_serving.py
 	$(BIN)/python benchmarks/bench_monitoring.py
 	$(BIN)/python benchmarks/bench_recommend.py
+	SPACY_PYTHON=$(abspath $(SPACY_VENV))/bin/python $(BIN)/python benchmarks/bench_entities.py
 
 lint: $(VENV)/.installed ## Lint the template's own Python (hooks, tests, benchmarks)
 	$(BIN)/ruff check .
