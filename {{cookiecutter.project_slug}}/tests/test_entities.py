@@ -128,6 +128,9 @@ def test_an_unknown_hyperparameter_is_refused_with_a_hint(copy: Path) -> None:
 
 EXPORTS = {
     "doccano.jsonl": '{"text": "Ada Lovelace lived in London.", "label": [[0, 12, "PER"], [22, 28, "LOC"]]}\n',
+    "doccano-relations.jsonl": '{"id": 7, "text": "Ada Lovelace lived in London.", "entities": [{"id": 1, '
+    '"label": "PER", "start_offset": 0, "end_offset": 12}, {"id": 2, "label": "LOC", "start_offset": 22, '
+    '"end_offset": 28}], "relations": []}\n',
     "spacy.jsonl": '{"text": "Ada Lovelace lived in London.", "spans": [{"start": 0, "end": 12, "label": "PER"}, '
     '{"start": 22, "end": 28, "label": "LOC"}]}\n',
     "label-studio-min.json": '[{"text": "Ada Lovelace lived in London.", "label": [{"start": 0, "end": 12, '

@@ -2,7 +2,8 @@
 
 `data.entities` names the file:
 - JSON lines (or a JSON list) of `{"text": ..., "label": [[start, end, "PER"], ...]}`: doccano's
-  export. The spans may also be under `labels`, `entities` (spaCy's training tuples) or `spans`
+  export (its relation export's `entities` of `start_offset`, `end_offset` and `label` too).
+  The spans may also be under `labels`, `entities` (spaCy's training tuples) or `spans`
   (spaCy's and Prodigy's `{"start", "end", "label"}`), or be Label Studio's JSON-MIN
   `{"start", "end", "labels": ["PER"]}`; a full Label Studio task (`data.text` and
   `annotations[0].result`) is read too.
@@ -83,11 +84,14 @@ def text_and_spans(item: Any, where: str) -> tuple[Any, Any]:
 
 
 def span_of(raw: Any, where: str) -> Span:
-    """A span as (start, end, label) from [start, end, label] or {"start", "end", "label" | "labels"}."""
+    """A span as (start, end, label) from [start, end, label] or {"start", "end", "label" | "labels"}.
+
+    doccano's relation export names the offsets start_offset and end_offset.
+    """
     if isinstance(raw, dict):
         labels = raw.get("labels")
         label = raw.get("label", labels[0] if isinstance(labels, list) and labels else None)
-        start, end = raw.get("start"), raw.get("end")
+        start, end = raw.get("start", raw.get("start_offset")), raw.get("end", raw.get("end_offset"))
     elif isinstance(raw, list | tuple) and len(raw) == 3:
         start, end, label = raw
     else:
