@@ -67,6 +67,7 @@ def test_the_demo_beats_the_baseline_and_a_rerun_does_nothing(newsroom: Project)
     for label in manifest["tagger"]["labels"]:
         assert metrics[f"f1_{label}"] > metrics[f"baseline_f1_{label}"]
     assert set(manifest["files"]) == {"model.joblib", "model.crfsuite"}
+    assert not (newsroom.path / ".github" / "workflows" / "monitor.yml").exists()  # no features to watch
     assert not (newsroom.path / "models" / "model.onnx").exists()  # crfsuite's own file, not a graph
     assert "didn't change, skipping" in newsroom.dvc("repro").stdout
     tracked = newsroom.run("git", "ls-files", "models", "data/raw", "reports").stdout.split()
