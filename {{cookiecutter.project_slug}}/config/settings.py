@@ -97,9 +97,10 @@ STORAGES = {
 }
 
 # HTTPS: on unless DJANGO_DEBUG; DJANGO_SECURE_SSL_REDIRECT=off for plain-HTTP runs behind a proxy
-# that does not terminate TLS (or local tests). The health check is never redirected.
+# that does not terminate TLS (or local tests). The health check and /metrics are never redirected: a probe
+# and an in-cluster Prometheus speak plain HTTP (guard /metrics with SERVING_METRICS_TOKEN or the network).
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^api/health$"]
+SECURE_REDIRECT_EXEMPT = [r"^api/health$", r"^metrics$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
@@ -119,9 +120,21 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("SERVING_MAX_BODY_BYTES", str(5
 SERVING_MAX_UPLOAD_BYTES = int(os.environ.get("SERVING_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))  # image uploads
 SERVING_MAX_IMAGE_PIXELS = int(os.environ.get("SERVING_MAX_IMAGE_PIXELS", "25000000"))  # per image, before decoding
 SERVING_PREDICTION_LOG = env_bool("SERVING_PREDICTION_LOG", False)
-SERVING_PREDICTION_LOG_MAX_ROWS = int(os.environ.get("SERVING_PREDICTION_LOG_MAX_ROWS", "10000"))  # rows, newest kept
-# Each process writes its queued log rows this often, in one transaction: a request never waits for a commit.
+# Retention: at most MAX_ROWS rows (beyond, the oldest unlabelled go first); unlabelled rows MAX_AGE_DAYS,
+# labelled ones LABELLED_MAX_AGE_DAYS (a true label that arrives weeks later still finds its row).
+SERVING_PREDICTION_LOG_MAX_ROWS = int(os.environ.get("SERVING_PREDICTION_LOG_MAX_ROWS", "1000000"))
+SERVING_PREDICTION_LOG_MAX_AGE_DAYS = float(os.environ.get("SERVING_PREDICTION_LOG_MAX_AGE_DAYS", "90"))
+SERVING_PREDICTION_LOG_LABELLED_MAX_AGE_DAYS = float(
+    os.environ.get("SERVING_PREDICTION_LOG_LABELLED_MAX_AGE_DAYS", "365")
+)
+# A request appends its rows to its process's spool file; this often a thread moves them to the database,
+# in one transaction: a request never waits for a commit, and a crash or an outage loses nothing.
 SERVING_PREDICTION_LOG_FLUSH_SECONDS = float(os.environ.get("SERVING_PREDICTION_LOG_FLUSH_SECONDS", "1"))
+# Kept across restarts (start.sh never empties it): a volume in Kubernetes. Rows beyond the cap are dropped, counted.
+SERVING_PREDICTION_LOG_SPOOL_DIR = Path(
+    os.environ.get("SERVING_PREDICTION_LOG_SPOOL_DIR", BASE_DIR / "var" / "prediction-log")
+)
+SERVING_PREDICTION_LOG_SPOOL_MAX_BYTES = int(os.environ.get("SERVING_PREDICTION_LOG_SPOOL_MAX_BYTES", str(1024**3)))
 # Prometheus metrics at /metrics; with a token, a scraper must send it (Authorization: Bearer <token>).
 SERVING_METRICS = env_bool("SERVING_METRICS", True)
 SERVING_METRICS_TOKEN = os.environ.get("SERVING_METRICS_TOKEN", "")

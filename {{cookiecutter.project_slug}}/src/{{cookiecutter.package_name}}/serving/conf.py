@@ -9,8 +9,12 @@
 | SERVING_MAX_UPLOAD_BYTES | 10485760 | bytes per image upload request (10 MiB; more is a 413) |
 | SERVING_MAX_IMAGE_PIXELS | 25000000 | pixels per uploaded image (width x height; more is a 422) |
 | SERVING_PREDICTION_LOG | False | keep each predicted row and its feedback (the log the monitor reads) |
-| SERVING_PREDICTION_LOG_MAX_ROWS | 10000 | how many predicted rows the log keeps, the newest |
-| SERVING_PREDICTION_LOG_FLUSH_SECONDS | 1.0 | how often each process writes its queued log rows (0: at once) |
+| SERVING_PREDICTION_LOG_MAX_ROWS | 1000000 | rows the log keeps at most; beyond, the oldest unlabelled go first |
+| SERVING_PREDICTION_LOG_MAX_AGE_DAYS | 90 | days an unlabelled row is kept (time for its true label to arrive) |
+| SERVING_PREDICTION_LOG_LABELLED_MAX_AGE_DAYS | 365 | days a labelled row is kept, counted from its prediction |
+| SERVING_PREDICTION_LOG_FLUSH_SECONDS | 1.0 | how often each process moves spooled rows to the database (0: no spool) |
+| SERVING_PREDICTION_LOG_SPOOL_DIR | "" | the spool's folder; "" is var/prediction-log under the site's BASE_DIR |
+| SERVING_PREDICTION_LOG_SPOOL_MAX_BYTES | 1073741824 | the spool's cap (1 GiB); rows beyond are dropped, counted |
 | SERVING_METRICS | True | serve Prometheus metrics at /metrics (config/urls.py) and count requests |
 | SERVING_METRICS_TOKEN | "" | when set, /metrics answers only requests with `Authorization: Bearer <token>` |
 """
@@ -31,8 +35,12 @@ DEFAULTS: dict[str, Any] = {
     "SERVING_MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
     "SERVING_MAX_IMAGE_PIXELS": 25_000_000,  # a 5000x5000 photo; decoding one takes 75 MB in rgb
     "SERVING_PREDICTION_LOG": False,
-    "SERVING_PREDICTION_LOG_MAX_ROWS": 10_000,
+    "SERVING_PREDICTION_LOG_MAX_ROWS": 1_000_000,
+    "SERVING_PREDICTION_LOG_MAX_AGE_DAYS": 90.0,  # a churn-like target's truth arrives weeks later
+    "SERVING_PREDICTION_LOG_LABELLED_MAX_AGE_DAYS": 365.0,
     "SERVING_PREDICTION_LOG_FLUSH_SECONDS": 1.0,
+    "SERVING_PREDICTION_LOG_SPOOL_DIR": "",
+    "SERVING_PREDICTION_LOG_SPOOL_MAX_BYTES": 1024**3,
     "SERVING_METRICS": True,
     "SERVING_METRICS_TOKEN": "",
 }

@@ -1,15 +1,17 @@
 """Record in the database each model version served (its registry manifest) and, when on, the predictions."""
 
 import logging
+import uuid
 from typing import Any
 
 from django.db import DatabaseError
+from django.utils import timezone
 
 from ..registry.manifest import Manifest
 from . import conf, metrics
 from .log_writer import writer
 from .model_store import Served
-from .models import ModelVersion, PredictionLog
+from .models import ModelVersion
 from .predictor import model_info
 
 log = logging.getLogger(__name__)
@@ -49,20 +51,23 @@ def register_on_startup(manifest: Manifest) -> None:
 
 
 def log_prediction(sha256: str, inputs: list[dict[str, Any]], answer: dict[str, Any], source: str = "api") -> list[str]:
-    """Queue each predicted row for the log when it is on (log_writer.py); their prediction_ids.
+    """Spool each predicted row for the log when it is on (log_writer.py); their prediction_ids.
 
-    POST /api/feedback names these ids. A log never fails a prediction: a database that refuses
-    the rows is a warning in the server log, and the answer still goes out.
+    POST /api/feedback names these ids. The rows are in the spool before the answer goes out, so
+    a crash or a database outage loses none; a log never fails a prediction (a full spool drops
+    the rows, counted in /metrics and the LogGap table, and the answer still goes out).
     """
     if not conf.setting("SERVING_PREDICTION_LOG"):
         return []
     probabilities = answer.get("probabilities") or [None] * len(inputs)
-    entries = [
-        PredictionLog(model_sha256=sha256, source=source, inputs=row, prediction=prediction, probabilities=shares)
+    created = timezone.now().isoformat()  # the time of the answer, not of the write
+    rows = [
+        {"prediction_id": str(uuid.uuid4()), "created": created, "model_sha256": sha256, "source": source,
+         "inputs": row, "prediction": prediction, "probabilities": shares}
         for row, prediction, shares in zip(inputs, answer["predictions"], probabilities, strict=True)
-    ]
-    writer.add(entries)
-    return [str(entry.prediction_id) for entry in entries]
+    ]  # fmt: skip
+    writer.add(rows)
+    return [row["prediction_id"] for row in rows]
 
 
 def answered(served: Served, inputs: list[dict[str, Any]], result: dict[str, Any], source: str) -> dict[str, Any]:
