@@ -9,10 +9,13 @@ PATH, so a step that only works with an activated venv fails here as it would on
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -120,17 +123,36 @@ print(len(instances))
 """
 
 
-def serve_drifted_rows(project: Project, database: Path) -> int:
+def serve_drifted_rows(project: Project, database_url: str) -> int:
     """A production database whose prediction log holds drifted rows; how many."""
-    env = project.env() | {"DATABASE_URL": f"sqlite:///{database}", "DJANGO_DEBUG": "on"}
-    env["SERVING_PREDICTION_LOG"] = "on"
-    project.run(str(BIN / "python"), "manage.py", "migrate", "--noinput", env=env)
+    env = project.env() | {"DATABASE_URL": database_url, "DJANGO_DEBUG": "on", "SERVING_PREDICTION_LOG": "on"}
     served = project.run(str(BIN / "python"), "manage.py", "shell", "-c", SERVE_DRIFTED_ROWS, env=env)
     return int(served.stdout.split()[-1])
 
 
+def production_database(project: Project, tmp_path: Path) -> str:
+    """A new, migrated production database: on the PostgreSQL .ci/run starts (TEST_DATABASE_URL), else SQLite."""
+    server = os.environ.get("TEST_DATABASE_URL")
+    if server:
+        import psycopg
+
+        name = f"watched_{secrets.token_hex(4)}"
+        with psycopg.connect(server, autocommit=True) as connection:
+            connection.execute(f"CREATE DATABASE {name}")
+        url = f"{server.rsplit('/', 1)[0]}/{name}"
+    else:
+        url = f"sqlite:///{tmp_path / 'production.sqlite3'}"
+    env = project.env() | {"DATABASE_URL": url, "DJANGO_DEBUG": "on"}
+    project.run(str(BIN / "python"), "manage.py", "migrate", "--noinput", env=env)
+    return url
+
+
+def step_named(steps: list[Any], start: str) -> Any:
+    return next(step for step in steps if step.name.startswith(start))
+
+
 @pytest.mark.slow
-def test_a_lasting_drift_is_one_issue_across_daily_monitor_runs(
+def test_the_daily_monitor_files_a_blind_run_then_one_issue_for_a_lasting_drift(
     bake: Callable[..., Project], tmp_path: Path, api: GitHubAPI
 ) -> None:
     project = bake(project_name="Watched", python_version=PYTHON_VERSION)  # breast_cancer, with Django
@@ -141,30 +163,41 @@ def test_a_lasting_drift_is_one_issue_across_daily_monitor_runs(
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
     project.run("git", "remote", "add", "origin", str(origin))
     project.run("git", "push", "-q", "--follow-tags", "-u", "origin", "main")
-    database = tmp_path / "production.sqlite3"
-    assert serve_drifted_rows(project, database) > 500
+    database = production_database(project, tmp_path)
 
     runner = Runner(tmp_path / "runner", origin, bare_python(tmp_path / "setup-python"), api)
-    runner.secrets["DATABASE_URL"] = f"sqlite:///{database}"
+    runner.secrets["DATABASE_URL"] = database
+    # Day 0: the server has logged nothing yet. A blind monitor is an issue of its own and a failed run.
+    steps = runner.run_job(project.path / WORKFLOWS / "monitor.yml", "monitor", "schedule", {}, "refs/heads/main")
+    assert [step.returncode for step in steps] == [0, 0, 0, 0, 2, 0, 0, 0, 0], runner.log()  # make: 2; the page too
+    assert "the prediction log is empty" in step_named(steps, "Judge the served model").output
+    filed = step_named(steps, "File the alarm")
+    assert "opened issue #" in filed.output and "the monitor could not judge" in filed.output, filed.output
+    assert "Blind" in (runner.workspace / "site" / "monitoring" / "index.html").read_text()
+
+    assert serve_drifted_rows(project, database) > 500
     for day in (1, 2):  # two scheduled runs, the second while the issue of the first is open
         steps = runner.run_job(project.path / WORKFLOWS / "monitor.yml", "monitor", "schedule", {}, "refs/heads/main")
         assert [step.returncode for step in steps] == [0] * 9, runner.log()  # the site rebuilt with the day's page too
-        monitored = next(step for step in steps if step.name.startswith("Compare the served data"))
+        monitored = step_named(steps, "Judge the served model")
         assert "drift: mean radius" in monitored.output, monitored.output
-        filed = next(step for step in steps if step.name.startswith("Open or update the drift issue")).output
+        filed = step_named(steps, "File the alarm").output
         assert ("opened issue #" if day == 1 else "updated issue #") in filed, filed
-        report = json.loads(runner.artifacts["monitoring"][0].read_text())
+        report = json.loads(runner.artifacts["monitoring"][-1].read_text())
         assert report["status"] == "drift" and report["model"]["version"] == "model@v0.0.1"
+        assert len(report["history"]) == day + 1  # the runs kept in the production database
 
     published = (runner.workspace / "site" / "monitoring" / "index.html").read_text()
     assert "Drift" in published and "mean radius" in published  # the day's Monitoring page, for Pages
-    [issue] = api.issues.values()
-    assert issue["state"] == "open" and issue["title"] == "Model drift: model@v0.0.1"
-    assert [label["name"] for label in issue["labels"]] == ["model-drift"]
-    assert issue["body"].startswith("<!-- model-drift -->") and "| **mean radius** | " in issue["body"]
-    assert "(https://github.com/acme/project/actions/runs/2)" in issue["body"], issue["body"]  # the second run's
-    [comment] = api.comments[issue["number"]]
-    assert comment["body"].startswith("Still drifting on ") and "**mean radius**" in comment["body"]
+    blind, drift = sorted(api.issues.values(), key=lambda issue: issue["number"])
+    assert blind["title"].startswith("Model monitor blind: the prediction log is empty")
+    assert [label["name"] for label in blind["labels"]] == ["model-monitor"]
+    assert drift["state"] == "open" and drift["title"] == "Model drift: model@v0.0.1"
+    assert [label["name"] for label in drift["labels"]] == ["model-drift"]
+    assert drift["body"].startswith("<!-- model-drift -->") and "| **mean radius** | " in drift["body"]
+    assert "(https://github.com/acme/project/actions/runs/3)" in drift["body"], drift["body"]  # the third run's
+    [comment] = api.comments[drift["number"]]
+    assert comment["body"].startswith("Still alarming on ") and "**mean radius**" in comment["body"]
     assert set(api.tokens) == {"Bearer test-token"}
 
 

@@ -22,6 +22,12 @@ def post_fork(server: object, worker: object) -> None:
 
     with contextlib.suppress(ModelUnavailable):  # /api/health says why
         store.get().loaded.open()
+    from {{ cookiecutter.package_name }}.serving.log_writer import writer
+
+    writer.start()  # the prediction log's thread: it also writes what dead workers and earlier runs left spooled
+    from {{ cookiecutter.package_name }}.serving import metrics
+
+    metrics.start_sampling()  # each worker's memory and CPU in /metrics, labelled by its pid
 
 
 def worker_exit(server: object, worker: object) -> None:
@@ -34,7 +40,7 @@ def worker_exit(server: object, worker: object) -> None:
         store.get().loaded.close()
     from {{ cookiecutter.package_name }}.serving.log_writer import writer
 
-    writer.stop()  # write the prediction log's queued rows before the worker goes
+    writer.stop()  # write the prediction log's spooled rows before the worker goes (a refused write stays spooled)
 
 
 def child_exit(server: object, worker: object) -> None:
@@ -45,3 +51,10 @@ def child_exit(server: object, worker: object) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
+
+
+def worker_abort(worker: object) -> None:
+    """A request overran GUNICORN_TIMEOUT: count it, as the 500 its client gets, before the worker goes."""
+    from {{ cookiecutter.package_name }}.serving import metrics
+
+    metrics.worker_aborted()

@@ -6,10 +6,11 @@ set -eu
 cd "$(dirname "$0")"
 python="${BIN:-.venv/bin}/python"
 [ -x "$python" ] || python=python
-"$python" manage.py migrate --noinput
-"$python" manage.py collectstatic --noinput --verbosity 0
-# Prometheus counts of every worker, added up by /metrics: a folder of their own, emptied at each start.
+# Prometheus counts of every worker, added up by /metrics: a folder of their own, emptied at each start
+# (before anything imports the app: its counters make their files there at import).
 export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-${TMPDIR:-/tmp}/{{ cookiecutter.project_slug }}-metrics}"
 rm -rf "$PROMETHEUS_MULTIPROC_DIR"
 mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+"$python" manage.py migrate --noinput
+"$python" manage.py collectstatic --noinput --verbosity 0
 exec "$python" -m gunicorn --config gunicorn.conf.py "$@"

@@ -171,7 +171,7 @@ def test_a_lasting_drift_is_one_issue_updated_and_commented_each_day(
     assert "**Live metrics**: accuracy 0.8 on 40 labelled rows, against 0.956 on the test set." in body
     assert "[this workflow run](https://github.com/team/project/actions/runs/42)" in body
     [comment] = github.comments
-    assert comment["issue"] == 101 and comment["body"].startswith("Still drifting on 2026-12-07 23:30 UTC")
+    assert comment["issue"] == 101 and comment["body"].startswith("Still alarming on 2026-12-07 23:30 UTC")
     assert "**mean radius**" in comment["body"]
     assert [call.split("?")[0] for call in github.calls] == [
         "GET /repos/team/project/issues", "POST /repos/team/project/issues",
@@ -191,15 +191,45 @@ def test_a_drift_after_the_issue_was_closed_opens_a_new_one(
     assert github.comments == []
 
 
-@pytest.mark.parametrize("status", ["ok", "too_little_data"])
-def test_no_drift_files_nothing(
-    github: type[FakeGitHub], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-    status: str,
-) -> None:  # fmt: skip
-    run_monitor_issue(tmp_path, monkeypatch, drift_report(6, status))
+def test_no_alarm_files_nothing(
+    github: type[FakeGitHub], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_monitor_issue(tmp_path, monkeypatch, drift_report(6, "ok"))
     [line] = capsys.readouterr().out.splitlines()
-    assert line.startswith(f"monitor-issue: no drift ({status}), no issue filed: 406 rows")
+    assert line.startswith("monitor-issue: no alarm (ok), no issue filed: 406 rows")
     assert github.calls == []
+
+
+def test_a_quality_drop_is_an_alarm_issue_naming_the_metric(
+    github: type[FakeGitHub], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    quality = {"metric": "accuracy", "test": 0.956, "live": 0.1, "bound": 0.906, "labelled": 400, "min_labels": 30,
+               "p_value": 1e-90, "judged": True, "dropped": True, "reason": None}  # fmt: skip
+    run_monitor_issue(tmp_path, monkeypatch, drift_report(6, "quality") | {"quality": quality})
+    assert "opened issue #100: Model quality drop: model@v0.0.1" in capsys.readouterr().out
+    [issue] = github.issues
+    assert issue["labels"] == ["model-drift"]
+    assert "**Quality** **dropped**: accuracy 0.1 on 400 labelled rows against 0.956 on the test set" in issue["body"]
+
+
+def test_a_blind_monitor_opens_its_own_issue_and_fails_the_run(
+    github: type[FakeGitHub], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cause = "the prediction log is empty: the server's log was never on (SERVING_PREDICTION_LOG) or it never answered"
+    blind = drift_report(6, "too_little_data") | {"message": f"0 served rows: too few to judge: {cause}",
+                                                  "alarms": [f"blind: {cause}"], "checks": []}  # fmt: skip
+    for day in (6, 7):
+        with pytest.raises(SystemExit) as exited:
+            run_monitor_issue(tmp_path, monkeypatch, blind | {"generated": f"2026-12-0{day}T05:30:00+00:00"})
+        assert exited.value.code == 1
+    out, err = capsys.readouterr()
+    assert "opened issue #100: Model monitor blind: the prediction log is empty" in out
+    assert "updated issue #100 and commented" in out and "the monitor could not judge the served model" in err
+    [issue] = github.issues
+    assert issue["labels"] == ["model-monitor"] and issue["body"].startswith(monitor_issue.BLIND_MARKER)
+    assert f"- blind: {cause}" in issue["body"] and github.comments[0]["body"].startswith("Still blind on 2026-12-07")
+    run_monitor_issue(tmp_path, monkeypatch, drift_report(8))  # then drift: the alarm issue, apart
+    assert [issue["labels"] for issue in github.issues] == [["model-monitor"], ["model-drift"]]
 
 
 @pytest.mark.parametrize(
@@ -207,7 +237,7 @@ def test_no_drift_files_nothing(
     [
         (None, None, "monitoring.json not found: run `make monitor` first"),
         ({"checks": []}, None, "monitoring.json is not the monitor's report: it has no status"),
-        (drift_report(6), "GITHUB_TOKEN", "GITHUB_TOKEN and GITHUB_REPOSITORY must be set to file the drift issue"),
+        (drift_report(6), "GITHUB_TOKEN", "GITHUB_TOKEN and GITHUB_REPOSITORY must be set to file the monitor's issue"),
         (drift_report(6), 500, "GitHub answered 500 to GET /issues?state=open&labels=model-drift&per_page=100: Server"),
     ],
 )

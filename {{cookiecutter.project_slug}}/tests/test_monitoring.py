@@ -4,6 +4,7 @@ import io
 import json
 import shutil
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,15 +13,18 @@ import pandas as pd
 import pytest
 import yaml
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 from pytest_django.fixtures import Settings
 
 from {{ cookiecutter.package_name }}.data.reference import reference
 from {{ cookiecutter.package_name }}.data.schema import feature_schema
+from {{ cookiecutter.package_name }}.monitoring.quality import quality_verdict
 from {{ cookiecutter.package_name }}.monitoring.report import thresholds, verdict
 from {{ cookiecutter.package_name }}.serving.log_writer import writer
-from {{ cookiecutter.package_name }}.serving.models import PredictionLog
+from {{ cookiecutter.package_name }}.serving.models import MonitorRun, PredictionLog
 
 BATCH = 500
 UNKNOWN = "00000000-0000-4000-8000-000000000000"  # a prediction_id no answer gave
@@ -190,7 +194,9 @@ def test_feedback_moves_the_live_metric_by_what_it_says(
                                                                           if str(c) != str(answers["predictions"][i]))}
             for i in right[right].index[:10]
         ]  # fmt: skip
-        client.post("/api/feedback", {"feedback": wrong}, content_type="application/json")
+        refused = client.post("/api/feedback", {"feedback": wrong}, content_type="application/json")
+        assert refused.status_code == 422 and '"replace": true' in refused.json()["errors"][0]["message"]
+        client.post("/api/feedback", {"feedback": wrong, "replace": True}, content_type="application/json")
         monitor("--last", str(len(test)))
         live = json.loads((project / "reports" / "monitoring.json").read_text())["live"]
         assert live["overall"]["accuracy"] == pytest.approx(right.mean() - 10 / len(test), abs=1e-6)
@@ -198,7 +204,7 @@ def test_feedback_moves_the_live_metric_by_what_it_says(
         errors = (predictions - pd.Series(truths)).abs()
         assert live["overall"]["mae"] == pytest.approx(errors.mean(), rel=1e-5)
         moved = [{"prediction_id": answers["prediction_ids"][0], "label": truths[0] + 100.0}]
-        client.post("/api/feedback", {"feedback": moved}, content_type="application/json")
+        client.post("/api/feedback", {"feedback": moved, "replace": True}, content_type="application/json")
         monitor("--last", str(len(test)))
         live = json.loads((project / "reports" / "monitoring.json").read_text())["live"]
         expected = (errors.sum() - errors[0] + abs(predictions[0] - truths[0] - 100.0)) / len(test)
@@ -221,41 +227,76 @@ def test_feedback_refuses_unknown_ids_and_labels_by_name_and_records_nothing(
     assert set(errors) == {"feedback[1].prediction_id", "feedback[2].label"}, errors
     assert UNKNOWN in errors["feedback[1].prediction_id"] and repr(bad_label) in errors["feedback[2].label"]
     assert PredictionLog.objects.filter(label__isnull=False).count() == 0  # all or nothing
+    plain = client.post("/api/feedback", json.dumps({"feedback": body["feedback"][:1]}), content_type="text/plain")
+    assert plain.status_code == 415 and "application/json" in plain.json()["detail"]  # as /api/predict answers
     settings.SERVING_PREDICTION_LOG = False
     assert client.post("/api/feedback", {"feedback": body["feedback"][:1]}, content_type="application/json"
                        ).status_code == 409  # fmt: skip
 
 
+def report_of(project: Path) -> dict[str, Any]:
+    return json.loads((project / "reports" / "monitoring.json").read_text())
+
+
+def set_monitor(project: Path, **values: Any) -> None:
+    """Change params.yaml's monitor: section (None removes a key)."""
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["monitor"].update(values)
+    params["monitor"] = {key: value for key, value in params["monitor"].items() if value is not None}
+    (project / "params.yaml").write_text(yaml.safe_dump(params))
+
+
 @pytest.mark.django_db
-def test_what_the_monitor_cannot_judge_is_one_line(
+def test_a_blind_monitor_names_why_and_is_never_green(
     client: Client, project: Path, serving_project: Path, manifest: dict[str, Any]
 ) -> None:
     code, out, err = monitor()
-    assert code == 2 and "0 served rows: too few to judge" in err and not out
-    assert json.loads((project / "reports" / "monitoring.json").read_text())["status"] == "too_little_data"
+    assert code == 2 and not out and err.count("\n") == 1, err
+    assert "0 served rows: too few to judge" in err and "the prediction log is empty" in err
+    assert "(this checkout's model (the log is empty))" in err
+    assert report_of(project)["status"] == "too_little_data"
 
-    report = project / "reports" / "monitoring.json"
-    report.unlink()
-    code, _, err = monitor("--since", "last tuesday")
-    assert code == 3 and err.count("\n") == 1 and "--since 'last tuesday': expected a duration such as 7d" in err
-    assert not report.exists()  # nothing half-written
-
-    params = yaml.safe_load((project / "params.yaml").read_text())
-    params["monitor"]["p_valu"] = 0.01
-    (project / "params.yaml").write_text(yaml.safe_dump(params))
-    code, _, err = monitor()
-    assert code == 3 and "unknown key monitor.p_valu (did you mean monitor.p_value?)" in err
-
-    del params["monitor"]["p_valu"]
-    params["monitor"]["min_rows"] = 5
-    (project / "params.yaml").write_text(yaml.safe_dump(params))
     rows = prepared(serving_project, manifest, ("test",)).drop(columns=manifest["target"]).head(20)
     predict(client, rows)
-    PredictionLog.objects.update(model_sha256="0" * 64)  # answered by an older model
+    PredictionLog.objects.update(created=timezone.now() - timedelta(days=30))  # the server stopped a month ago
     code, _, err = monitor()
-    report_data = json.loads(report.read_text())
+    assert code == 2 and "no prediction logged since" in err and "the server is down, has had no traffic" in err
+
+    code, _, err = monitor("--server", "http://127.0.0.1:9")  # nothing listens on the discard port
+    assert code == 2 and "the server at http://127.0.0.1:9 did not answer" in err
+
+    PredictionLog.objects.update(created=timezone.now(), model_sha256="0" * 64)  # answered by an older model
+    set_monitor(project, min_rows=5)
+    code, _, err = monitor()  # judging the newest row's model, whose training data this checkout lacks
+    assert code == 3 and err.count("\n") == 1 and "the served model 000000000000 is not this checkout's" in err
+    assert report_of(project)["status"] == "failed"
+    code, _, err = monitor("--version", manifest["sha256"][:12])
+    report_data = report_of(project)
     assert code == 2 and report_data["other_versions"] == [{"version": "0" * 12, "sha256": "0" * 64, "rows": 20}]
-    assert "not judged: 20 rows of other model versions" in err
+    assert "the window holds only 20 rows of other model versions" in err
+    assert f"(--version {manifest['sha256'][:12]})" in err
+
+
+@pytest.mark.django_db
+def test_a_monitor_that_cannot_run_says_why_in_one_line_and_writes_a_failed_report(project: Path) -> None:
+    for args, expected in [
+        (("--since", "last tuesday"), "--since 'last tuesday': expected a duration such as 7d"),
+        (("--since", "1000000w"), "--since '1000000w': too far back"),
+        (("--since", "2d", "--until", "3d"), "is not before --until"),
+        (("--version", "v9.9.9"), "--version v9.9.9 is no model this service served"),
+    ]:
+        code, out, err = monitor(*args)
+        assert code == 3 and not out and err.count("\n") == 1 and expected in err, (args, err)
+        report_data = report_of(project)
+        assert report_data["status"] == "failed" and expected in report_data["message"]
+
+    set_monitor(project, p_valu=0.01)
+    code, _, err = monitor()
+    assert code == 3 and "unknown key monitor.p_valu (did you mean monitor.p_value?)" in err
+    set_monitor(project, p_valu=None, quality_metric="auc")
+    code, _, err = monitor()
+    assert code == 3 and "monitor.quality_metric in params.yaml: expected one of accuracy, f1_macro" in err
+    set_monitor(project, quality_metric=None)
 
     (project / "reports" / "reference.json").unlink()
     code, _, err = monitor()
@@ -263,7 +304,18 @@ def test_what_the_monitor_cannot_judge_is_one_line(
 
 
 @pytest.mark.django_db
-def test_the_window_says_when_the_log_cap_cut_it(
+def test_a_missing_sqlite_database_is_named_not_created(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "nowhere" / "production.sqlite3"  # a DATABASE_URL with a typo
+    monkeypatch.setitem(connection.settings_dict, "NAME", str(missing))
+    code, _, err = monitor()
+    assert code == 3 and f"the database {missing} does not exist" in err and not missing.exists()
+    assert report_of(project)["status"] == "failed"
+
+
+@pytest.mark.django_db
+def test_the_window_says_when_retention_cut_it(
     client: Client, project: Path, serving_project: Path, manifest: dict[str, Any], settings: Settings
 ) -> None:
     settings.SERVING_PREDICTION_LOG_MAX_ROWS = 30
@@ -271,9 +323,78 @@ def test_the_window_says_when_the_log_cap_cut_it(
     predict(client, rows)
     assert PredictionLog.objects.count() == 30
     code, _, err = monitor("--last", "35")
-    window = json.loads((project / "reports" / "monitoring.json").read_text())["window"]
+    window = report_of(project)["window"]
     assert (code, window["rows"], window["cut_by_cap"], window["cap"]) == (2, 30, True, 30)
-    assert "the log's cap of 30 rows had deleted older rows of the window" in err
+    assert "the log's retention had deleted the window's older rows" in err
+
+
+@pytest.mark.django_db
+def test_a_quality_drop_is_an_alarm_named_with_its_live_and_test_values(
+    client: Client, project: Path, serving_project: Path, manifest: dict[str, Any]
+) -> None:
+    test = prepared(serving_project, manifest, ("test",))
+    set_monitor(project, min_labels=min(30, len(test)))
+    answers = predict(client, test.drop(columns=manifest["target"]))
+    truths = json.loads(test[manifest["target"]].to_json(orient="values"))
+    feedback = [{"prediction_id": i, "label": t} for i, t in zip(answers["prediction_ids"], truths, strict=True)]
+    client.post("/api/feedback", {"feedback": feedback}, content_type="application/json")
+    code, out, _ = monitor("--last", str(len(test)))
+    quality = report_of(project)["quality"]
+    assert code == 0 and quality["judged"] and not quality["dropped"], out  # the test set's own answers
+
+    wrong = [{"prediction_id": i, "label": wrong_label(manifest, p, t)}
+             for i, p, t in zip(answers["prediction_ids"], answers["predictions"], truths, strict=True)]  # fmt: skip
+    client.post("/api/feedback", {"feedback": wrong, "replace": True}, content_type="application/json")
+    code, out, _ = monitor("--last", str(len(test)))
+    report_data = report_of(project)
+    metric = "accuracy" if manifest["task"] == "classification" else "mae"
+    assert code == 1 and report_data["status"] in ("quality", "drift") and report_data["quality"]["dropped"], out
+    line = next(line for line in out.splitlines() if line.startswith("quality: "))
+    assert line.startswith(f"quality: {metric} ")
+    assert f"against {manifest['metrics'][metric]:.4g} on the test set" in line
+    assert f"{len(test)} labelled rows" in line
+
+
+def wrong_label(manifest: dict[str, Any], predicted: Any, truth: Any) -> Any:
+    """A true label the prediction gets wrong: another class, or a value far from it."""
+    if manifest["task"] == "classification":
+        return next(c for c in manifest["classes"] if str(c) != str(predicted))
+    return float(predicted) + 100 * (abs(float(truth)) + 1)
+
+
+def test_twenty_labels_at_the_test_accuracy_do_not_alarm_and_twenty_wrong_do() -> None:
+    limits = thresholds({"min_labels": 20}).quality
+    rng = np.random.default_rng(0)
+    alarms = 0
+    for _ in range(200):  # noise: each label right with the test set's chance
+        right = rng.random(20) < 0.89
+        rows = pd.DataFrame({"label": ["a"] * 20, "prediction": np.where(right, "a", "b")})
+        alarms += quality_verdict(rows, "classification", {"accuracy": 0.89}, limits)["dropped"]
+    assert alarms <= 200 * limits.p_value
+    wrong = pd.DataFrame({"label": ["a"] * 20, "prediction": ["b"] * 20})
+    assert quality_verdict(wrong, "classification", {"accuracy": 0.89}, limits)["dropped"]
+    few = quality_verdict(wrong.head(19), "classification", {"accuracy": 0.89}, limits)
+    assert not few["judged"] and "19 labelled rows: too few to judge (monitor.min_labels is 20)" in few["reason"]
+
+
+@pytest.mark.django_db
+def test_each_run_is_kept_and_metrics_export_the_last(
+    client: Client, project: Path, serving_project: Path, manifest: dict[str, Any]
+) -> None:
+    monitor()
+    rows = prepared(serving_project, manifest, ("test",)).drop(columns=manifest["target"])
+    predict(client, shifted(rows, manifest)[0])
+    code, _, _ = monitor("--last", str(len(rows)))
+    assert code == 1
+    runs = list(MonitorRun.objects.order_by("created").values_list("status", flat=True))
+    assert runs == ["too_little_data", "drift"]
+    assert [run["status"] for run in report_of(project)["history"]] == runs
+    found = metric_values(client)
+    assert found[("model_monitor_verdict", (("verdict", "drift"),))] == 1
+    assert found[("model_monitor_verdict", (("verdict", "ok"),))] == 0
+    last = found[("model_monitor_last_run_timestamp_seconds", ())]
+    assert abs(last - MonitorRun.objects.latest("created").created.timestamp()) < 1e-3
+    assert found[("model_monitor_drifted_checks", ())] >= 1
 
 
 def metric_values(client: Client, **headers: str) -> dict[tuple[str, tuple], float]:
@@ -324,6 +445,49 @@ def test_metrics_count_what_was_asked_and_answered(
     assert metric_values(client, HTTP_AUTHORIZATION="Bearer s3cret")
     settings.SERVING_METRICS = False
     assert client.get("/metrics").status_code == 404
+
+
+@pytest.mark.django_db
+def test_every_series_an_alert_reads_exists_from_the_first_scrape(
+    client: Client, project: Path, manifest: dict[str, Any]
+) -> None:
+    assert client.get("/api/health").status_code == 200  # the model loads
+    found = metric_values(client)
+    for endpoint in ("predict", "feedback", "health"):
+        assert found[("model_requests_total", (("endpoint", endpoint), ("status", "500")))] == 0
+    for name in ("model_feedback_labels_total", "model_log_rows_queued_total", "model_log_rows_written_total",
+                 "model_log_rows_dropped_total", "model_worker_timeouts_total"):  # fmt: skip
+        assert (name, ()) in found, name  # counters of the process: earlier tests may have moved them
+    assert found[("model_monitor_last_run_timestamp_seconds", ())] == 0  # never ran
+    assert found[("model_loaded", ())] == 1
+    assert {found[("model_monitor_verdict", (("verdict", v),))] for v in ("ok", "drift", "quality")} == {0}
+    metric = "accuracy" if manifest["task"] == "classification" else "mae"
+    assert found[("model_test_metric", (("metric", metric),))] == pytest.approx(manifest["metrics"][metric])
+    if manifest["task"] == "classification":
+        shares = [value for (name, _), value in found.items() if name == "model_test_class_share"]
+        assert shares and sum(shares) == pytest.approx(1)
+        for label in manifest["classes"]:
+            assert ("model_predictions_total", (("label", str(label)),)) in found
+    assert found[("model_worker_resident_memory_bytes", ())] > 10_000_000  # one process: no pid label
+    assert found[("model_worker_start_time_seconds", ())] > 1e9
+
+
+@pytest.mark.django_db
+def test_redirects_and_404s_under_the_api_are_counted_and_metrics_is_never_redirected(
+    project: Path, settings: Settings
+) -> None:
+    settings.SECURE_SSL_REDIRECT = True  # production's setting, read when the client's middleware loads
+    client = Client()
+    before = metric_values(client)
+    assert client.get("/api/no-such-thing", secure=True).status_code == 404
+    assert client.get("/api/model").status_code == 301  # to HTTPS
+    answer = client.get("/metrics")  # plain HTTP, as an in-cluster Prometheus scrapes
+    assert answer.status_code == 200
+    after = metric_values(client)
+    assert after[("model_requests_total", (("endpoint", "unmatched"), ("status", "404")))] == 1
+    assert after[("model_requests_total", (("endpoint", "model"), ("status", "301")))] == 1
+    key = ("model_requests_total", (("endpoint", "metrics"), ("status", "200")))
+    assert after[key] - before.get(key, 0) == 2
 
 
 @pytest.mark.django_db(transaction=True)  # the writer's thread has a connection of its own: no test transaction

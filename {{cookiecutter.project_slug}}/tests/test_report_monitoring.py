@@ -141,16 +141,47 @@ def test_the_retention_cap_other_versions_and_a_regressor() -> None:
 
 
 def test_too_little_data_and_no_feedback_yet() -> None:
-    message = "no served rows of model@v0.0.1 since 2026-11-29: too little data to judge"
+    message = "0 served rows: too few to judge (monitor.min_rows is 100): the prediction log is empty"
     empty = report()["window"] | {"rows": 0, "first": None}
     files = monitoring_site(report(status="too_little_data", message=message, window=empty, checks=[],
                                    predictions=None, live=None))  # fmt: skip
     page = files[MONITORING_PAGE]
     assert list(files) == [MONITORING_PAGE]
-    assert '!!! warning "Too little served data"' in page and message in page
+    assert '!!! danger "Blind: too little to judge"' in page and message.replace("_", "\\_") in page  # Markdown-safe
     assert "0 served rows (asked: since" in page
-    assert "No checks: no served rows in the window." in page and "No feedback yet" in page
+    assert "No checks: too few served rows in the window." in page and "No feedback yet" in page
     assert "## Predicted" not in page
+
+
+def test_a_quality_drop_is_red_and_history_is_drawn() -> None:
+    quality = {"metric": "accuracy", "test": 0.956, "live": 0.1, "bound": 0.906, "labelled": 400, "min_labels": 30,
+               "p_value": 1e-90, "judged": True, "dropped": True, "reason": None}  # fmt: skip
+    runs = [{"created": f"2026-12-0{day}T05:30:00+00:00", "version": "model@v0.0.1", "status": status, "rows": 400,
+             "drifted": drifted, "checks": 31, "metric": "accuracy", "live": live, "test": 0.956, "labelled": 400}
+            for day, status, drifted, live in ((5, "ok", 0, 0.95), (6, "too_little_data", 0, None),
+                                               (7, "quality", 0, 0.1))]  # fmt: skip
+    alarm = "quality: accuracy 0.1 on 400 labelled rows against 0.956 on the test set: below 0.906 with p 1e-90"
+    files = monitoring_site(report(status="quality", quality=quality, history=runs, alarms=[alarm]))
+    page = files[MONITORING_PAGE]
+    assert '!!! danger "Quality dropped"' in page and alarm in page
+    assert "**Dropped**: accuracy 0.1 on 400 labelled rows, against 0.956 on the test set" in page
+    assert "## History" in page and "assets/monitoring/history.svg" in files
+    assert page.index("2026-12-07 05:30") < page.index("2026-12-05 05:30")  # newest first
+
+
+def test_a_failed_run_shows_why_and_nothing_judged() -> None:
+    failed = {"generated": "2026-12-07T05:30:00+00:00", "status": "failed", "model": {},
+              "message": "cannot run: the database /srv/db.sqlite3 does not exist", "alarms": []}  # fmt: skip
+    page = monitoring_site(failed)[MONITORING_PAGE]
+    assert '!!! danger "The monitor could not run"' in page and "does not exist" in page and "## Checks" not in page
+
+
+def test_the_banner_and_the_checks_count_alike() -> None:
+    data = report()
+    page = monitoring_site(data)[MONITORING_PAGE]
+    judged = len(data["checks"]) + bool(data.get("predictions"))
+    drifted = sum(c["drifted"] for c in [*data["checks"], *([data["predictions"]] if data.get("predictions") else [])])
+    assert f"{drifted} of {judged} checks drifted" in page
 
 
 def test_the_site_has_the_page_with_or_without_a_report(workdir: Path) -> None:

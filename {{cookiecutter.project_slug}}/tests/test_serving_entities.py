@@ -132,6 +132,6 @@ def test_predict_file_tags_a_column_of_texts(served: Path, tmp_path: Path, sente
     assert json.loads(tagged["entities"][1]) == []
 
 
-def test_the_monitor_refuses_a_tagger_and_says_what_to_watch(served: Path) -> None:
+def test_the_monitor_refuses_a_tagger_and_says_what_to_watch(served: Path, tmp_path: Path) -> None:
     with pytest.raises(PipelineError, match="model_entities_found_total"):
-        monitor(None, None, None)
+        monitor({}, tmp_path / "monitoring.json")

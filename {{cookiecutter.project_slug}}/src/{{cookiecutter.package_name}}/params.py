@@ -35,7 +35,9 @@ KNOWN: dict[str, Any] = {
         "search": {**dict.fromkeys(("method", "cv", "iterations", "scoring")), "space": FREE},
         "dask": dict.fromkeys(("scheduler", "workers", "timeout")),
     },
-    "monitor": dict.fromkeys(("window", "min_rows", "p_value", "distance")),
+    "monitor": dict.fromkeys(
+        ("window", "min_rows", "p_value", "distance", "quality_metric", "min_labels", "max_drop", "max_mae_increase")
+    ),
 }
 
 

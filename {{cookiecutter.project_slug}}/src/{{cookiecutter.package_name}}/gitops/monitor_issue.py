@@ -1,12 +1,16 @@
-"""`make monitor-issue`: when `make monitor` found drift, open one GitHub issue about it, or update the open one.
+"""`make monitor-issue`: file what `make monitor` found as one GitHub issue per episode, or update the open one.
 
-The issue carries LABEL (how it is found) and MARKER (how it is told from a person's issue with the
-same label). While it is open, each later drifting run replaces its title and body with the newest
-findings and adds a comment for that run: a drift that lasts a week is one issue with a comment a
-day, never seven issues. A run without drift changes nothing on GitHub. Closing the issue is left
-to a person (after a retrain, a fix upstream, or accepting the new data): a drift that comes and
-goes from one day to the next would otherwise open and close it again and again. Once it is
-closed, the next drift opens a new issue.
+Two kinds of issue, each with its LABEL (how it is found) and MARKER (how it is told from a
+person's issue with the same label):
+- an alarm (drift, or live quality below the test set's): "Model drift: v0.0.3", "Model quality drop: v0.0.3";
+- a blind monitor (too little to judge, or it could not run): "Model monitor blind: ...", whose
+  run then fails too: a monitor that sees nothing is never a green run.
+While an issue is open, each later run of its kind replaces its title and body with the newest
+findings and adds a comment: an alarm that lasts a week is one issue with a comment a day, never
+seven issues. A run without either changes nothing on GitHub. Closing an issue is left to a
+person (after a retrain, a fix upstream, or accepting the new data): a drift that comes and goes
+from one day to the next would otherwise open and close it again and again. Once it is closed,
+the next episode opens a new issue.
 """
 
 import argparse
@@ -21,6 +25,9 @@ from .github import GitHub, from_environment, run_url
 
 MARKER = "<!-- model-drift -->"
 LABEL = "model-drift"
+BLIND_MARKER = "<!-- model-monitor-blind -->"
+BLIND_LABEL = "model-monitor"
+ALARMS, BLIND = ("drift", "quality"), ("too_little_data", "failed")
 MAX_CHECKS = 50  # drifted checks listed in the issue; the rest are in the run's monitoring.json artifact
 MAX_DAYS = 7  # days of live metrics listed, the latest
 
@@ -51,8 +58,14 @@ def version(report: dict[str, Any]) -> str:
 
 
 def title(report: dict[str, Any]) -> str:
-    """The issue's title."""
-    return f"Model drift: {version(report)}"
+    """The issue's title: what went wrong, and with which version."""
+    if report["status"] in BLIND:
+        cause = (report.get("alarms") or [report.get("message", "")])[0].split(": ", 1)[-1]
+        what = "failed" if report["status"] == "failed" else "blind"
+        return f"Model monitor {what}: {cause[:120]}"
+    dropped = (report.get("quality") or {}).get("dropped")
+    kinds = [name for name, found in (("drift", drifted_checks(report)), ("quality drop", dropped)) if found]
+    return f"Model {' and '.join(kinds) or 'drift'}: {version(report)}"
 
 
 def window_line(report: dict[str, Any]) -> str:
@@ -73,6 +86,21 @@ def drift_table(checks: list[dict[str, Any]]) -> str:
     headers = ["check", "test", "statistic", "p-value", "adjusted p", "distance", "training", "served"]
     more = len(checks) - MAX_CHECKS
     return table(headers, rows) + (f"\nAnd {more} more: see the run's monitoring.json.\n" if more > 0 else "")
+
+
+def quality_lines(quality: dict[str, Any] | None) -> list[str]:
+    """The live quality verdict: judged or why not, and whether it dropped below the test set's."""
+    if not quality:
+        return []
+    if not quality.get("judged"):
+        return [f"**Quality**: not judged: {quality.get('reason')}."]
+    verdict = "**dropped**" if quality.get("dropped") else "holds"
+    worse = "above" if quality.get("metric") == "mae" else "below"
+    return [
+        f"**Quality** {verdict}: {quality['metric']} {cell(quality.get('live'))} on "
+        f"{counted(quality.get('labelled', 0), 'labelled row')} against {cell(quality.get('test'))} on the test set "
+        f"(an alarm when significantly {worse} {cell(quality.get('bound'))}: p {cell(quality.get('p_value'))})."
+    ]
 
 
 def live_lines(live: dict[str, Any] | None) -> list[str]:
@@ -99,51 +127,85 @@ def other_versions(report: dict[str, Any]) -> str:
 
 
 def issue_body(report: dict[str, Any], run: str | None) -> str:
-    """The issue's Markdown: what drifted, over which rows, the live metrics, and where it was found."""
+    """The issue's Markdown: what was found, over which rows, the live metrics, and where it was found."""
+    if report["status"] in BLIND:
+        return blind_body(report, run)
     model, thresholds = report.get("model") or {}, report.get("thresholds") or {}
     checks = drifted_checks(report)
     lines = [
         MARKER,
-        f"`make monitor` found drift in what **{version(report)}** (sha256 {short(model.get('sha256'))}) serves: "
-        f"{report.get('message', '')}",
+        f"`make monitor` raised an alarm on what **{version(report)}** (sha256 {short(model.get('sha256'))}) "
+        f"serves: {report.get('message', '')}",
         "",
         window_line(report) + other_versions(report),
         "",
+        *quality_lines(report.get("quality")),
+        "",
         f"### {counted(len(checks), 'drifted check')}",
         "",
-        drift_table(checks),
+        drift_table(checks) if checks else "",
         f"A check drifts when its p-value times the number of checks ({thresholds.get('checks')}) is below "
         f"{thresholds.get('p_value')} and its Jensen-Shannon distance reaches {thresholds.get('distance')} "
         "(`monitor:` in `params.yaml`).",
         "",
         *live_lines(report.get("live")),
         "",
-        f"Last checked {when(report.get('generated'))}" + (f" by [this workflow run]({run})" if run else "") + ": "
-        "its `monitoring` artifact holds the whole report. This issue is updated while the drift lasts; "
-        "close it once handled (retrain, fix the data upstream, or accept the change): the next drift opens a new one.",
+        footer(report, run) + " This issue is updated while the alarm lasts; close it once handled (retrain, fix the "
+        "data upstream, or accept the change): the next alarm opens a new one.",
     ]
     return "\n".join(lines) + "\n"
 
 
+def blind_body(report: dict[str, Any], run: str | None) -> str:
+    """The blind monitor's Markdown: why it could not judge, and where to look."""
+    lines = [
+        BLIND_MARKER,
+        f"`make monitor` could not judge the served model: {report.get('message', '')}",
+        "",
+        *[f"- {alarm}" for alarm in report.get("alarms") or []],
+        "",
+        window_line(report) + other_versions(report) if report.get("window") else "",
+        "",
+        "A monitor that sees nothing cannot raise an alarm: check that the server is up and answering, that "
+        "`SERVING_PREDICTION_LOG` is on where it runs, that the workflow's `DATABASE_URL` is the server's database, "
+        "and the retention settings (`SERVING_PREDICTION_LOG_MAX_ROWS`, `_MAX_AGE_DAYS`).",
+        "",
+        footer(report, run) + " This issue is updated while the monitor stays blind; close it once fixed.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def footer(report: dict[str, Any], run: str | None) -> str:
+    """When and by which run the report was made."""
+    where = f" by [this workflow run]({run})" if run else ""
+    return f"Last checked {when(report.get('generated'))}{where}: its `monitoring` artifact holds the whole report."
+
+
 def run_comment(report: dict[str, Any], run: str | None) -> str:
-    """The comment a later drifting run adds: when, which checks, and its run."""
-    names = ", ".join(f"**{check['name']}**" for check in drifted_checks(report)[:MAX_CHECKS])
+    """The comment a later run of the same kind adds: when, what, and its run."""
     where = f" ([workflow run]({run}))" if run else ""
-    return f"Still drifting on {when(report.get('generated'))}{where}: {names}. {report.get('message', '')}\n"
+    if report["status"] in BLIND:
+        return f"Still blind on {when(report.get('generated'))}{where}: {report.get('message', '')}\n"
+    names = [f"**{check['name']}**" for check in drifted_checks(report)[:MAX_CHECKS]]
+    if (report.get("quality") or {}).get("dropped"):
+        names.append(f"**{report['quality']['metric']}** (quality)")
+    found = ", ".join(names)
+    return f"Still alarming on {when(report.get('generated'))}{where}: {found}. {report.get('message', '')}\n"
 
 
-def marked_issue(github: GitHub) -> dict[str, Any] | None:
-    """The open drift issue this script opened (the oldest, should there be more), or None."""
-    issues = [issue for issue in github.open_issues(LABEL) if MARKER in (issue.get("body") or "")]
+def marked_issue(github: GitHub, label: str, marker: str) -> dict[str, Any] | None:
+    """The open issue of this kind this script opened (the oldest, should there be more), or None."""
+    issues = [issue for issue in github.open_issues(label) if marker in (issue.get("body") or "")]
     return min(issues, key=lambda issue: issue["number"], default=None)
 
 
 def file_issue(github: GitHub, report: dict[str, Any], run: str | None) -> str:
-    """Open the drift issue, or update the open one and comment on it; say which, with its number."""
+    """Open the issue of the report's kind, or update the open one and comment on it; say which, with its number."""
+    label, marker = (BLIND_LABEL, BLIND_MARKER) if report["status"] in BLIND else (LABEL, MARKER)
     body = issue_body(report, run)
-    issue = marked_issue(github)
+    issue = marked_issue(github, label, marker)
     if issue is None:
-        created = github.create_issue(title(report), body, [LABEL])
+        created = github.create_issue(title(report), body, [label])
         return f"opened issue #{created['number']}: {title(report)}"
     github.update_issue(issue["number"], title(report), body)
     github.comment(issue["number"], run_comment(report, run))
@@ -151,17 +213,19 @@ def file_issue(github: GitHub, report: dict[str, Any], run: str | None) -> str:
 
 
 def main() -> None:
-    """File the drift issue when the report says drift; otherwise say why nothing is filed."""
+    """File the issue when the report raises an alarm or the monitor was blind; a blind run then fails (exit 1)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("report", type=Path, nargs="?", default=Path("reports/monitoring.json"))
     report = read_report(parser.parse_args().report)
-    if report["status"] != "drift":
-        print(f"monitor-issue: no drift ({report['status']}), no issue filed: {report.get('message', '')}")
+    if report["status"] not in (*ALARMS, *BLIND):
+        print(f"monitor-issue: no alarm ({report['status']}), no issue filed: {report.get('message', '')}")
         return
     github = from_environment()
     if github is None:
-        raise PipelineError("GITHUB_TOKEN and GITHUB_REPOSITORY must be set to file the drift issue")
+        raise PipelineError("GITHUB_TOKEN and GITHUB_REPOSITORY must be set to file the monitor's issue")
     print(f"monitor-issue: {file_issue(github, report, run_url())}")
+    if report["status"] in BLIND:
+        raise PipelineError(f"the monitor could not judge the served model: {report.get('message', '')}")
 
 
 if __name__ == "__main__":

@@ -66,6 +66,7 @@ def compare(check: Check, values: pd.Series, checks: int, p_value: float, distan
         "name": check["name"],
         "kind": check["kind"],
         "test": "chi-square",
+        "reference": "training",  # the answers' check compares with the test set's answers instead
         "statistic": rounded(statistic),
         "p_value": float(f"{p:.3g}"),
         "p_adjusted": float(f"{adjusted:.3g}"),
@@ -84,10 +85,10 @@ def numbers(check: dict[str, Any]) -> dict[str, str]:
 
 
 def line(result: dict[str, Any]) -> str:
-    """A drifted check in one line: name, test, statistic, p-value, distance, served vs training."""
+    """A drifted check in one line: name, test, statistic, p-value, distance, served vs its reference."""
     shown = numbers(result)
     return (
         f"drift: {result['name']}: {result['test']} {shown['statistic']}, p {shown['p_value']} "
         f"(adjusted {shown['p_adjusted']}), Jensen-Shannon distance {shown['distance']}: "
-        f"served {result['summary']['served']}; training {result['summary']['training']}"
+        f"served {result['summary']['served']}; {result.get('reference', 'training')} {result['summary']['training']}"
     )

@@ -14,11 +14,23 @@ from ..data.schema import Feature
 from ..errors import DataError
 from ..formatting import counted
 from ..registry.manifest import Manifest
-from .drift import compare
+from .drift import compare, line
 from .live import live_metrics
-from .window import since
+from .quality import QualityLimits, quality_line, quality_verdict
+from .verdicts import DRIFT, OK, QUALITY, TOO_LITTLE
+from .window import moment
 
-OK, DRIFT, TOO_LITTLE = "ok", "drift", "too_little_data"
+DEFAULTS: dict[str, Any] = {
+    "window": "7d",
+    "min_rows": 100,
+    "p_value": 0.05,
+    "distance": 0.1,
+    "quality_metric": "accuracy",
+    "min_labels": 30,
+    "max_drop": 0.05,
+    "max_mae_increase": 0.25,
+}
+QUALITY_METRICS = ("accuracy", "f1_macro")
 
 
 @dataclass(frozen=True)
@@ -29,20 +41,40 @@ class Thresholds:
     min_rows: int
     p_value: float
     distance: float
+    quality: QualityLimits
+
+
+def number(name: str, value: Any, low: float, high: float, what: str) -> float:
+    """A monitor.<name> number within [low, high]; DataError naming it otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise DataError(f"monitor.{name} in params.yaml: expected {what}, not {value!r}")
+    return float(value)
+
+
+def whole(name: str, value: Any) -> int:
+    """A monitor.<name> count >= 1; DataError naming it otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise DataError(f"monitor.{name} in params.yaml: expected a whole number of rows >= 1, not {value!r}")
+    return value
 
 
 def thresholds(section: dict[str, Any] | None) -> Thresholds:
     """params.yaml's `monitor:` values (defaults for absent keys); DataError naming a bad one."""
-    values = {"window": "7d", "min_rows": 100, "p_value": 0.05, "distance": 0.1} | (section or {})
-    window, min_rows, p_value, distance = (values[key] for key in ("window", "min_rows", "p_value", "distance"))
-    since(str(window), pd.Timestamp.now(tz="UTC").to_pydatetime())  # a malformed window fails here, named
-    if isinstance(min_rows, bool) or not isinstance(min_rows, int) or min_rows < 1:
-        raise DataError(f"monitor.min_rows in params.yaml: expected a whole number of rows >= 1, not {min_rows!r}")
-    if isinstance(p_value, bool) or not isinstance(p_value, int | float) or not 0 < p_value < 1:
-        raise DataError(f"monitor.p_value in params.yaml: expected a probability between 0 and 1, not {p_value!r}")
-    if isinstance(distance, bool) or not isinstance(distance, int | float) or not 0 <= distance <= 1:
-        raise DataError(f"monitor.distance in params.yaml: expected a distance from 0 to 1, not {distance!r}")
-    return Thresholds(str(window), min_rows, float(p_value), float(distance))
+    values = DEFAULTS | (section or {})
+    moment("monitor.window in params.yaml:", str(values["window"]), pd.Timestamp.now(tz="UTC").to_pydatetime())
+    p_value = number("p_value", values["p_value"], 1e-12, 1 - 1e-12, "a probability between 0 and 1")
+    if values["quality_metric"] not in QUALITY_METRICS:
+        raise DataError(f"monitor.quality_metric in params.yaml: expected one of {', '.join(QUALITY_METRICS)}, "
+                        f"not {values['quality_metric']!r} (a regressor is judged by its mae)")  # fmt: skip
+    quality = QualityLimits(
+        metric=values["quality_metric"],
+        min_labels=whole("min_labels", values["min_labels"]),
+        max_drop=number("max_drop", values["max_drop"], 0, 1, "an absolute drop from 0 to 1, such as 0.05"),
+        max_mae_increase=number("max_mae_increase", values["max_mae_increase"], 0, 1e6, "a relative increase >= 0"),
+        p_value=p_value,
+    )
+    distance = number("distance", values["distance"], 0, 1, "a distance from 0 to 1")
+    return Thresholds(str(values["window"]), whole("min_rows", values["min_rows"]), p_value, distance, quality)
 
 
 def served_aspects(inputs: pd.DataFrame, features: list[Feature], reference: dict[str, Any]) -> dict[str, pd.Series]:
@@ -78,7 +110,7 @@ def judge(
     if answers is not None:
         values = served["prediction"]
         values = values.astype(str) if answers["kind"] == "category" else pd.to_numeric(values, errors="coerce")
-        predictions = compare(answers, values, count, limits.p_value, limits.distance)
+        predictions = compare(answers, values, count, limits.p_value, limits.distance) | {"reference": "test set"}
     return results, predictions
 
 
@@ -94,27 +126,35 @@ def verdict(
     predictions_reference: dict[str, Any] | None,
     limits: Thresholds,
 ) -> dict[str, Any]:
-    """status, message, thresholds, checks, predictions and live: the part of the report the served rows decide.
+    """status, message, alarms, thresholds, checks, predictions, quality and live: what the served rows decide.
 
     `served` holds one model's rows in the window (columns created, inputs, prediction, label).
+    Too few rows is TOO_LITTLE: the caller names why (monitoring/blind.py).
     """
     rows, answers = len(served), answers_check(predictions_reference, manifest)
-    live = live_metrics(labelled_rows(served), manifest["task"], manifest.get("metrics") or {})
+    labelled = labelled_rows(served)
+    test_metrics = manifest.get("metrics") or {}
+    live = live_metrics(labelled, manifest["task"], test_metrics)
+    quality = quality_verdict(labelled, manifest["task"], test_metrics, limits.quality)
     checks: list[dict[str, Any]] = []
-    predictions = None
+    predictions, alarms = None, []
     count = len(reference["checks"]) + (answers is not None)  # the tests a run makes: Bonferroni divides by them
     if rows < limits.min_rows:
         status = TOO_LITTLE
         message = f"{counted(rows, 'served row')}: too few to judge (monitor.min_rows is {limits.min_rows})"
     else:
         checks, predictions = judge(served, manifest, reference, answers, limits)
-        drifted = [check["name"] for check in [*checks, *([predictions] if predictions else [])] if check["drifted"]]
-        status = DRIFT if drifted else OK
-        message = f"{counted(rows, 'served row')}: {len(drifted)} of {counted(count, 'check')} drifted"
-        message += f" ({', '.join(drifted)})" if drifted else ""
+        judged = [*checks, *([predictions] if predictions else [])]
+        drifted = [check for check in judged if check["drifted"]]
+        alarms = [line(check) for check in drifted] + ([quality_line(quality)] if quality["dropped"] else [])
+        status = DRIFT if drifted else QUALITY if quality["dropped"] else OK
+        message = f"{counted(rows, 'served row')}: {len(drifted)} of {counted(len(judged), 'check')} drifted"
+        message += f" ({', '.join(check['name'] for check in drifted)})" if drifted else ""
+        message += f"; {quality_summary(quality)}"
     return {
         "status": status,
         "message": message,
+        "alarms": alarms,
         "thresholds": {
             "p_value": limits.p_value,
             "distance": limits.distance,
@@ -123,5 +163,14 @@ def verdict(
         },
         "checks": checks,
         "predictions": predictions,
+        "quality": quality,
         "live": live,
     }
+
+
+def quality_summary(quality: dict[str, Any]) -> str:
+    """The quality check in a few words, for the run's message."""
+    if not quality["judged"]:
+        return f"quality not judged: {quality['reason']}"
+    verb = "dropped" if quality["dropped"] else "holds"
+    return f"quality {verb}: {quality['metric']} {quality['live']:.4g} against {quality['test']:.4g} on the test set"

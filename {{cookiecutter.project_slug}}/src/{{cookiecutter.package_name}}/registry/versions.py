@@ -245,3 +245,9 @@ def find_version(sha256: str, root: Path) -> Version | None:
         if version.manifest.get("sha256") == sha256:
             return version
     return None
+
+
+def file_at(version: Version, path: Path, root: Path) -> str | None:
+    """A committed file as it was at a model version's commit (its reports, say), or None if that commit lacks it."""
+    shown = git("show", f"{version.commit}:{path.as_posix()}", root=root, check=False)
+    return shown.stdout if shown.returncode == 0 else None

@@ -119,6 +119,32 @@ def live_chart(rows: Rows, metric: str, test: float | None) -> str:
     return to_svg(figure)
 
 
+def history_chart(runs: Rows) -> str:
+    """The monitor's runs over time: drifted checks (bars) and the live quality metric against its test value."""
+    figure, (drift, quality) = plt.subplots(2, 1, figsize=(6, 4.4), sharex=True)
+    positions = list(range(len(runs)))
+    labels = [run["created"][:16].replace("T", " ") for run in runs]
+    colours = [DRIFTED if run["status"] in ("drift", "quality") else "#bbb" if run["status"] != "ok" else SERVED
+               for run in runs]  # fmt: skip
+    drifted = [run.get("drifted") or 0 for run in runs]
+    drift.bar(positions, drifted, color=colours)
+    drift.scatter(positions, [0] * len(runs), color=colours, marker="s", zorder=3, clip_on=False)  # each verdict
+    drift.set_ylim(0, max(1, *drifted) * 1.15)
+    drift.yaxis.get_major_locator().set_params(integer=True)
+    drift.set(title="Monitor runs: drifted checks (red: an alarm; grey: blind)", ylabel="drifted checks")
+    metric = next((run["metric"] for run in reversed(runs) if run.get("metric")), "quality")
+    live = [float("nan") if run.get("live") is None else run["live"] for run in runs]
+    test = [float("nan") if run.get("test") is None else run["test"] for run in runs]
+    quality.plot(positions, live, marker="o", color=SERVED, label="served")
+    quality.plot(positions, test, linestyle="--", color="#999", label="test set")
+    quality.set(title=f"Live {metric} on the labelled rows", ylabel=metric)
+    quality.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1, 1))
+    step = max(1, len(runs) // 12)
+    quality.set_xticks(positions[::step], labels[::step], rotation=30, ha="right", fontsize=8)
+    quality.margins(y=0.15)
+    return to_svg(figure)
+
+
 PLOT_CHARTS = {
     "roc": ("ROC curve", lambda rows: line_chart(rows, "fpr", "tpr", "ROC curve", diagonal=True)),
     "precision_recall": ("Precision-recall", lambda rows: line_chart(rows, "recall", "precision", "Precision-recall")),

@@ -15,9 +15,11 @@ NO_DATA = (
     "No served data yet: turn on the prediction log (`SERVING_PREDICTION_LOG=on`), serve, then run `make monitor`.\n"
 )
 STATUS = {
-    "ok": ("success", "No drift"),
+    "ok": ("success", "No alarm"),
     "drift": ("danger", "Drift"),
-    "too_little_data": ("warning", "Too little served data"),
+    "quality": ("danger", "Quality dropped"),
+    "too_little_data": ("danger", "Blind: too little to judge"),
+    "failed": ("danger", "The monitor could not run"),
 }
 
 
@@ -29,19 +31,25 @@ def monitoring_site(report: dict[str, Any] | None) -> dict[str, str | bytes]:
     files: dict[str, str | bytes] = {
         f"{ASSETS}/check-{number}.svg": distribution(check) for number, check in enumerate(checks, 1)
     }
-    predictions, live = report.get("predictions"), report.get("live")
+    predictions, live, runs = report.get("predictions"), report.get("live"), report.get("history") or []
+    if len(runs) > 1:
+        files[f"{ASSETS}/history.svg"] = charts.history_chart(runs)
     if predictions:
         files[f"{ASSETS}/predictions.svg"] = distribution(predictions, "test set")
     if live and live.get("days"):
         test = (live.get("test") or {}).get(live["metric"])
         files[f"{ASSETS}/live.svg"] = charts.live_chart(live["days"], live["metric"], test)
+    if report["status"] == "failed":  # nothing was judged: the reason, and the runs before
+        return {MONITORING_PAGE: "\n".join([TITLE, *status_section(report), *history_section(runs)])} | files
     lines = [
         TITLE,
         *status_section(report),
         *window_section(report),
+        *quality_section(report.get("quality")),
+        *history_section(runs),
         *predictions_section(predictions),
         *live_section(live),
-        *checks_section(checks, report.get("thresholds") or {}),
+        *checks_section(checks, predictions, report.get("thresholds") or {}),
     ]
     return {MONITORING_PAGE: "\n".join(lines)} | files
 
@@ -56,10 +64,42 @@ def status_section(report: dict[str, Any]) -> list[str]:
     """The verdict as an admonition holding the monitor's one-line message, then where it comes from."""
     kind, title = STATUS.get(report["status"], ("note", report["status"]))
     model = report.get("model") or {}
+    alarms = "".join(f"\n\n    - `{excerpt(alarm)}`" for alarm in report.get("alarms") or [])
     return [
-        f'!!! {kind} "{title}"\n    {excerpt(report.get("message", ""))}\n',
+        f'!!! {kind} "{title}"\n    {excerpt(report.get("message", ""))}{alarms}\n',
         f"From `{MONITORING_PATH}`, written by `make monitor` on {when(report.get('generated'))} "
         f"for `{model.get('version')}` (sha256 {short(model.get('sha256'))}).\n",
+    ]
+
+
+def quality_section(quality: dict[str, Any] | None) -> list[str]:
+    """The live quality verdict: the metric on the labelled rows against the test set's, judged with its sample size."""
+    if not quality:
+        return []
+    lines = ["## Quality\n"]
+    if not quality["judged"]:
+        return [*lines, f"Not judged: {quality['reason']}.\n"]
+    worse = "above" if quality["metric"] == "mae" else "below"
+    verdict = "**Dropped**" if quality["dropped"] else "Holds"
+    return [
+        *lines,
+        f"{verdict}: {quality['metric']} {cell(quality['live'])} on {counted(quality['labelled'], 'labelled row')}, "
+        f"against {cell(quality['test'])} on the test set. It alarms when the live figure is significantly "
+        f"{worse} {cell(quality['bound'])} (`max_drop` or `max_mae_increase` in `params.yaml`): "
+        f"p-value {cell(quality['p_value'])}.\n",
+    ]
+
+
+def history_section(runs: list[dict[str, Any]]) -> list[str]:
+    """Every kept monitor run, newest first: its verdict, drift and live quality (the chart draws them over time)."""
+    if len(runs) < 2:
+        return []
+    rows = [[when(run["created"]), run["version"], run["status"], f"{run['drifted']} of {run['checks']}",
+             run.get("live"), run.get("test"), run["rows"]] for run in reversed(runs)]  # fmt: skip
+    return [
+        "## History\n",
+        f"![Monitor runs over time]({ASSETS}/history.svg)\n",
+        table(["run", "version", "verdict", "drifted", "live", "test set", "rows"], rows),
     ]
 
 
@@ -136,16 +176,20 @@ def live_section(live: dict[str, Any] | None) -> list[str]:
     return lines
 
 
-def checks_section(checks: list[dict[str, Any]], thresholds: dict[str, Any]) -> list[str]:
-    """Every check's verdict in one table, drifted first, then each check's chart."""
+def checks_section(
+    checks: list[dict[str, Any]], predictions: dict[str, Any] | None, thresholds: dict[str, Any]
+) -> list[str]:
+    """Every check's verdict in one table, drifted first, then each check's chart; counted as the banner counts."""
     if not checks:
-        return ["## Checks\n", "No checks: no served rows in the window.\n"]
-    drifted = sum(check["drifted"] for check in checks)
+        return ["## Checks\n", "No checks: too few served rows in the window.\n"]
+    judged = [*checks, *([predictions] if predictions else [])]
+    drifted = sum(check["drifted"] for check in judged)
+    answers = " (the features', and the answers' above)" if predictions else ""
     tests = " or ".join(sorted({check["test"] for check in checks}))
     lines = [
         "## Checks\n",
-        f"{drifted} of {len(checks)} checks drifted. Each compares a feature's served values with its training "
-        f"values, binned alike, by a {tests} test: it drifts when its p-value times the number of checks "
+        f"{drifted} of {len(judged)} checks drifted{answers}. Each compares a feature's served values with its "
+        f"training values, binned alike, by a {tests} test: it drifts when its p-value times the number of checks "
         f"(Bonferroni) is below {thresholds.get('p_value')} and its Jensen-Shannon distance reaches "
         f"{thresholds.get('distance')} (`monitor:` in `params.yaml`).\n",
         table(

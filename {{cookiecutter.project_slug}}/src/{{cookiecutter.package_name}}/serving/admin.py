@@ -1,10 +1,10 @@
-"""Admin pages for the ops colleague: which models served, and what they were asked."""
+"""Admin pages for the ops colleague: which models served, what they were asked, and what the monitor found."""
 
 from django.contrib import admin
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 
-from .models import ModelVersion, PredictionLog
+from .models import LogGap, ModelVersion, MonitorRun, PredictionLog
 
 
 class RecordAdmin(admin.ModelAdmin):
@@ -37,3 +37,16 @@ class PredictionLogAdmin(RecordAdmin):
     def version(self, entry: PredictionLog) -> str:
         """The answering model's version name, or its sha256 prefix if it was never registered."""
         return getattr(entry, "version", None) or entry.model_sha256[:12]
+
+
+@admin.register(MonitorRun)
+class MonitorRunAdmin(RecordAdmin):
+    list_display = ("created", "version", "status", "rows", "drifted", "checks", "metric", "live", "test", "labelled")
+    list_filter = ("status", "version", "created")
+    readonly_fields = (*list_display, "model_sha256", "message")
+
+
+@admin.register(LogGap)
+class LogGapAdmin(RecordAdmin):
+    list_display = ("created", "rows", "reason")
+    readonly_fields = list_display

@@ -21,7 +21,7 @@ from ..data.reference import image_aspects
 from ..data.schema import image_feature
 from . import conf, metrics
 from .entities import EntitiesRequest, EntitiesResponse, NotATagger, entities_answer
-from .feedback import FeedbackRequest, FeedbackResponse, record_feedback
+from .feedback import FeedbackRequest, FeedbackResponse, NotYet, record_feedback
 from .model_store import ModelUnavailable, Served, store
 from .predictor import NotFinite, model_info, predict_images, predict_rows
 from .recommend import MAX_K, NotARecommender, RankedResponse, RecommendRequest, recommend_answer, similar_answer
@@ -258,11 +258,19 @@ def feedback_endpoint(request: HttpRequest, body: FeedbackRequest) -> JsonRespon
         manifest = store.get().loaded.manifest
     except ModelUnavailable as exc:
         return error(503, f"model unavailable: {exc}")
+    if request.content_type != "application/json":  # as /api/predict answers
+        return error(415, f"content type must be application/json, not {request.content_type or 'none'!r}")
     if not conf.setting("SERVING_PREDICTION_LOG"):
         return error(409, "feedback needs the prediction log: set SERVING_PREDICTION_LOG=on, then predict")
-    recorded, errors = record_feedback(manifest, body.feedback)
+    try:
+        recorded, errors = record_feedback(manifest, body.feedback, body.replace)
+    except NotYet as exc:  # the database is down, or the rows are still spooled: the client sends it again
+        answer = error(503, exc.detail, exc.errors)
+        answer["Retry-After"] = str(exc.retry_after)
+        return answer
     if errors:
         return error(422, "feedback refused, nothing recorded: each bad entry is listed in errors", errors)
+    metrics.feedback_recorded(recorded)
     return JsonResponse({"recorded": recorded})
 
 
@@ -271,7 +279,8 @@ def feedback_endpoint(request: HttpRequest, body: FeedbackRequest) -> JsonRespon
 def model_endpoint(request: HttpRequest) -> JsonResponse:
     """The served model's manifest and release (version, stage, sha256, metrics, features), and what answers.
 
-    `runtime` is onnx or sklearn; `served_file` and `served_sha256` name the file that runtime reads.
+    `runtime` is onnx or sklearn; `served_file` and `served_sha256` name the file that runtime reads;
+    `prediction_log` says whether answers are logged for the monitor.
     """
     try:
         loaded = store.get().loaded
@@ -279,7 +288,12 @@ def model_endpoint(request: HttpRequest) -> JsonResponse:
         return error(503, f"model unavailable: {exc}")
     manifest = loaded.manifest
     release = release_of(manifest, store.model_path().resolve().parent.parent)  # a promotion shows at once
-    runtime = {"runtime": loaded.name, "served_file": loaded.file, "served_sha256": loaded.sha256}
+    runtime = {
+        "runtime": loaded.name,
+        "served_file": loaded.file,
+        "served_sha256": loaded.sha256,
+        "prediction_log": bool(conf.setting("SERVING_PREDICTION_LOG")),  # the monitor asks: is it on?
+    }
     return JsonResponse({**manifest, **model_info(manifest), **release, **runtime})
 
 

@@ -1,13 +1,16 @@
 """The model of this process: loaded once (runtime.load_runtime: ONNX, else the pickle), shared by all threads."""
 
+import json
 import logging
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
 from ..errors import ModelIntegrityError
+from ..paths import PREDICTIONS_REFERENCE_PATH
 from ..registry.artifacts import manifest_path
 from . import conf, metrics
 from .release import release_of
@@ -68,6 +71,7 @@ class ModelStore:
             except ModelIntegrityError as exc:
                 self._failure = (signature, str(exc))
                 log.error("model not served: %s", exc)
+                metrics.model_unavailable()
                 raise ModelUnavailable(str(exc)) from None
             # Answers name the release (model@v0.0.3) when git history knows it, else the sha256 prefix.
             release = release_of(loaded.manifest, self.model_path().resolve().parent.parent)
@@ -79,12 +83,22 @@ class ModelStore:
 
         register_on_startup(loaded.manifest)
         metrics.model_served(loaded.manifest, loaded.name)
+        metrics.test_shares(test_answers(self.model_path()), loaded.manifest)
         return self._served
 
     def reset(self) -> None:
         """Forget the loaded model (tests, or a reload after a redeploy of the files)."""
         with self._lock:
             self._served, self._failure = None, None
+
+
+def test_answers(model_path: Path) -> dict[str, Any] | None:
+    """evaluate's binned answers on the test set, beside the model's folder; None where they are not (an image)."""
+    path = model_path.resolve().parent.parent / PREDICTIONS_REFERENCE_PATH
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 store = ModelStore()

@@ -1,63 +1,86 @@
-"""`manage.py monitor`: judge the prediction log's rows of the served model against its training data.
+"""`manage.py monitor`: judge the served model's logged rows: drift from its training data, quality against its tests.
 
-Exit 0: no drift; 1: drift (a line per drifted check); 2: too little served data; 3: it cannot run.
-It writes reports/monitoring.json (the site's Monitoring page) for 0, 1 and 2, and only reads the log.
+Exit 0: no alarm; 1: an alarm, drift or a quality drop (a line each); 2: blind, too little to judge
+(a line naming why); 3: it cannot run (a line naming why). Every run writes reports/monitoring.json
+(the site's Monitoring page and the daily issue) and a MonitorRun row (the history, and /metrics);
+it only reads the prediction log.
 """
 
-import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-import pandas as pd
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import DatabaseError
-from django.db.models import Count, Max, Min
 
 from ....atomic import write_json
 from ....errors import DataError, PipelineError
 from ....formatting import counted
-from ....monitoring.drift import line
-from ....monitoring.report import DRIFT, OK, TOO_LITTLE, Thresholds, thresholds, verdict
-from ....monitoring.window import since
+from ....monitoring.blind import blind_line
+from ....monitoring.report import Thresholds, thresholds, verdict
+from ....monitoring.verdicts import DRIFT, FAILED, OK, QUALITY, TOO_LITTLE
+from ....monitoring.window import since, until
 from ....params import load_params
-from ....paths import MONITORING_PATH, PREDICTIONS_REFERENCE_PATH, REFERENCE_PATH
+from ....paths import MONITORING_PATH
 from ....registry.artifacts import read_manifest
-from ....registry.manifest import Manifest
 from ... import conf
-from ...models import ModelVersion, PredictionLog
-from ...release import release_of
+from ...monitor_history import history, record_run
+from ...monitored import (
+    Window,
+    judged_model,
+    log_facts,
+    other_versions,
+    probe,
+    require_database,
+    served_rows,
+    version_name,
+)
 
-EXIT = {OK: 0, DRIFT: 1, TOO_LITTLE: 2}
-CANNOT_RUN = 3
-COLUMNS = ("created", "inputs", "prediction", "label")
+EXIT = {OK: 0, DRIFT: 1, QUALITY: 1, TOO_LITTLE: 2, FAILED: 3}
+NOT_JUDGED = {
+    "recommend": "the served model is a recommender: it reads ids, not features to compare with training; "
+    "watch model_items_recommended_total by fallback in /metrics (unknown users and items) instead",
+    "entities": "the served model is an entity tagger: it reads free text, not features to compare with training; "
+    "watch model_entities_found_total by label against model_texts_tagged_total in /metrics instead",
+}
 
 
 class Command(BaseCommand):
-    help = "Compare the served model's logged inputs and answers with its training data; exit 1 on drift."
+    help = "Judge the served model's logged rows: drift and live quality; exit 1 on an alarm, 2 when blind."
     requires_system_checks: ClassVar[list[str]] = []  # a batch job: no DJANGO_SECRET_KEY needed
+
+    def add_base_argument(self, parser: CommandParser, *args: Any, **kwargs: Any) -> None:
+        """Django's own options, but --version: here it names the model judged, not Django's version."""
+        if "--version" not in args:
+            super().add_base_argument(parser, *args, **kwargs)
 
     def add_arguments(self, parser: CommandParser) -> None:
         window = parser.add_mutually_exclusive_group()
         since_help = "the rows served since: 7d, 24h, 30m, 2w or a date (default: monitor.window in params.yaml)"
         window.add_argument("--since", help=since_help)
         window.add_argument("--last", type=int, metavar="N", help="the last N rows served instead")
+        parser.add_argument("--until", help="the rows served until: a date, or a time ago such as 1d (default: now)")
+        parser.add_argument("--version", help="the model version to judge: model@v0.0.3, v0.0.3 or a sha256 prefix "
+                                              "(default: the server's, else the newest logged row's)")  # fmt: skip
+        parser.add_argument("--server", metavar="URL", help="ask this server which model it serves and whether its "
+                                                            "log is on (default: MONITOR_SERVER_URL)")  # fmt: skip
         parser.add_argument("--output", type=Path, default=None, help="the report (default: reports/monitoring.json)")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        path = options["output"] or project_root() / MONITORING_PATH
         try:
-            report = monitor(options["since"], options["last"], options["output"])
+            report = monitor(options, path)
         except (PipelineError, DatabaseError, ImproperlyConfigured) as exc:
-            self.stderr.write(f"monitor: {exc}")
-            sys.exit(CANNOT_RUN)
-        checks = [*report["checks"], *([report["predictions"]] if report["predictions"] else [])]
-        for check in checks:
-            if check["drifted"]:
-                self.stdout.write(line(check))
-        out = self.stderr if report["status"] == TOO_LITTLE else self.stdout
-        out.write(f"monitor: {report['model']['version']}: {report['message']}; wrote {report['path']}")
+            report = failed(str(exc).strip().splitlines()[0], path)
+        seen = report["status"] in (OK, DRIFT, QUALITY)
+        for alarm in report["alarms"] if seen else []:  # a blind run's cause is in its message
+            self.stdout.write(alarm)
+        model = report.get("model") or {}
+        judged = f"{model['version']} ({model['chosen_by']}): " if model.get("version") else ""
+        (self.stdout if seen else self.stderr).write(f"monitor: {judged}{report['message']}; wrote {path}")
         sys.exit(EXIT[report["status"]])
 
 
@@ -66,110 +89,89 @@ def project_root() -> Path:
     return conf.model_path().resolve().parent.parent
 
 
-def read_json(path: Path, hint: str) -> dict[str, Any]:
-    """A JSON file the pipeline wrote; PipelineError naming it and how to get it."""
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise PipelineError(f"{path} not found: {hint}") from None
-    except ValueError as exc:
-        raise PipelineError(f"{path} is not valid JSON: {exc}") from None
+def limits_of(root: Path) -> Thresholds:
+    """params.yaml's `monitor:` section; a site serving a copy of the model may have no params.yaml: the defaults."""
+    params = root / "params.yaml"
+    return thresholds(load_params(params, sections=("monitor",)).get("monitor") if params.is_file() else None)
 
 
-def window_start(since_text: str | None, last: int | None, limits: Thresholds, now: datetime) -> datetime | None:
-    """When the window starts: --since, else monitor.window; None for --last N."""
-    if last is not None:
+def window_of(options: dict[str, Any], limits: Thresholds, now: datetime) -> Window:
+    """The window the options ask for: --last N, else --since (or monitor.window), until --until or now."""
+    end = until(options.get("until"), now)
+    if (last := options.get("last")) is not None:
         if last < 1:
             raise DataError(f"--last {last}: expected a number of rows >= 1")
-        return None
-    return since(since_text or limits.window, now)
+        return Window(None, end, last)
+    start = since(options.get("since") or limits.window, now)
+    if start >= end:
+        raise DataError(f"--since {start:%Y-%m-%d %H:%M} is not before --until {end:%Y-%m-%d %H:%M}")
+    return Window(start, end, None)
 
 
-def version_name(sha256: str, root: Path) -> str:
-    """A model's version as the registry (git tags) or the served models' table names it, else its sha256 prefix."""
-    release = release_of({"sha256": sha256}, root)  # type: ignore[typeddict-item]
-    if release["version"] != sha256[:12]:
-        return release["version"]
-    entry = ModelVersion.objects.filter(sha256=sha256).values_list("version", flat=True).first()
-    return entry or sha256[:12]
-
-
-def served_rows(manifest: Manifest, start: datetime | None, last: int | None) -> pd.DataFrame:
-    """The window's rows of the served model, oldest first (only read: a monitor run never changes the log)."""
-    rows = PredictionLog.objects.filter(model_sha256=manifest["sha256"])
-    if start is not None:
-        rows = rows.filter(created__gte=start)
-    rows = rows.order_by("-id")[:last] if last is not None else rows.order_by("-id")
-    frame = pd.DataFrame.from_records(list(rows.values_list(*COLUMNS)), columns=list(COLUMNS))
-    frame["created"] = pd.to_datetime(frame["created"], utc=True)
-    return frame.iloc[::-1].reset_index(drop=True)
-
-
-def window_section(served: pd.DataFrame, start: datetime | None, last: int | None, now: datetime) -> dict[str, Any]:
-    """The judged rows' span, and whether the log's cap deleted rows the window asked for."""
-    cap = conf.setting("SERVING_PREDICTION_LOG_MAX_ROWS")
-    log = PredictionLog.objects.aggregate(rows=Count("id"), oldest=Min("created"), newest=Max("created"))
-    full = log["rows"] >= cap
-    if last is not None:
-        cut = full and len(served) < last
-    else:
-        cut = full and log["oldest"] is not None and log["oldest"] > start
+def window_section(window: Window, served: Any, cut: bool, min_rows: int) -> dict[str, Any]:
+    """The judged rows' span, as the report keeps it."""
     first = served["created"].min() if len(served) else None
     return {
-        "since": start.isoformat() if start else None,
-        "last": last,
+        "since": window.start.isoformat() if window.start else None,
+        "last": window.last,
         "first": first.isoformat() if first is not None else None,
-        "until": now.isoformat(),
+        "until": window.end.isoformat(),
         "rows": len(served),
-        "cut_by_cap": bool(cut),
-        "cap": cap,
+        "cut_by_cap": cut,
+        "cap": conf.setting("SERVING_PREDICTION_LOG_MAX_ROWS"),
+        "min_rows": min_rows,
     }
 
 
-def other_versions(manifest: Manifest, start: datetime | None, root: Path) -> list[dict[str, Any]]:
-    """The rows other models answered in the window: reported apart, never mixed into the verdict."""
-    rows = PredictionLog.objects.exclude(model_sha256=manifest["sha256"])
-    if start is not None:
-        rows = rows.filter(created__gte=start)
-    counts = rows.values("model_sha256").annotate(rows=Count("id")).order_by("-rows")
-    return [{"version": version_name(c["model_sha256"], root), "sha256": c["model_sha256"], "rows": c["rows"]}
-            for c in counts]  # fmt: skip
-
-
-def monitor(since_text: str | None, last: int | None, output: Path | None) -> dict[str, Any]:
-    """Judge the window and write the report; the report, with `path` where it went."""
-    root = project_root()
-    manifest = read_manifest(conf.model_path())
-    if manifest["task"] == "recommend":
-        raise PipelineError(
-            "the served model is a recommender: it reads ids, not features to compare with training; "
-            "watch model_items_recommended_total by fallback in /metrics (unknown users and items) instead"
-        )
-    if manifest["task"] == "entities":
-        raise PipelineError(
-            "the served model is an entity tagger: it reads free text, not features to compare with training; "
-            "watch model_entities_found_total by label against model_texts_tagged_total in /metrics instead"
-        )
-    params = root / "params.yaml"  # a site serving a copy of the model may have none: the defaults then
-    limits = thresholds(load_params(params, sections=("monitor",)).get("monitor") if params.is_file() else None)
-    reference = read_json(root / REFERENCE_PATH, "run `dvc repro` (prepare profiles the training data)")
-    answers_file = root / PREDICTIONS_REFERENCE_PATH
-    answers = read_json(answers_file, "run `dvc repro`") if answers_file.is_file() else None
-    now = datetime.now(UTC)
-    start = window_start(since_text, last, limits, now)
-    served = served_rows(manifest, start, last)
-    others = other_versions(manifest, start, root)
+def monitor(options: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Judge the window, keep the run and write the report."""
+    root, now = project_root(), datetime.now(UTC)
+    limits = limits_of(root)
+    window = window_of(options, limits, now)
+    if refusal := NOT_JUDGED.get(read_manifest(conf.model_path())["task"]):  # its answers are not logged either
+        raise PipelineError(refusal)
+    require_database()
+    address = options.get("server") or os.environ.get("MONITOR_SERVER_URL")
+    server = probe(address) if address else None
+    judged = judged_model(options.get("version"), server, root)
+    served = served_rows(judged.manifest["sha256"], window)
+    others = other_versions(judged.manifest["sha256"], window, root)
+    facts = log_facts(judged.manifest["sha256"], window, served, others, server)
     report = {
         "generated": now.isoformat(),
-        "model": {"version": version_name(manifest["sha256"], root), "sha256": manifest["sha256"]},
-        "window": window_section(served, start, last, now) | {"min_rows": limits.min_rows},
+        "model": {
+            "version": version_name(judged.manifest["sha256"], root),
+            "sha256": judged.manifest["sha256"],
+            "chosen_by": judged.chosen_by,
+        },
+        "window": window_section(window, served, facts.cut_by_retention, limits.min_rows),
         "other_versions": others,
-        **verdict(served, manifest, reference, answers, limits),
+        "dropped_rows": facts.dropped,
+        **verdict(served, judged.manifest, judged.reference, judged.answers, limits),
     }
-    if report["window"]["cut_by_cap"]:
-        report["message"] += f"; the log's cap of {report['window']['cap']:,} rows had deleted older rows of the window"
-    if others:
-        report["message"] += f"; not judged: {counted(sum(o['rows'] for o in others), 'row')} of other model versions"
-    path = output or root / MONITORING_PATH
+    if report["status"] == TOO_LITTLE:
+        report["alarms"] = [blind_line(facts, limits.min_rows)]
+        report["message"] = f"{report['message']}: {report['alarms'][0].removeprefix('blind: ')}"
+    elif others:
+        report["message"] += f"; not judged: {counted(facts.other_rows, 'row')} of other model versions"
+    return kept(report, path)
+
+
+def failed(reason: str, path: Path) -> dict[str, Any]:
+    """The report of a run that could not judge: never green, kept where the page and the issue look."""
+    report = {"generated": datetime.now(UTC).isoformat(), "status": FAILED, "message": f"cannot run: {reason}",
+              "alarms": [f"failed: {reason}"], "model": {}}  # fmt: skip
+    try:
+        require_database()  # a missing SQLite file stays missing
+        return kept(report, path)
+    except (PipelineError, DatabaseError, ImproperlyConfigured):  # the database is what failed: the file still tells
+        write_json(path, report)
+        return report
+
+
+def kept(report: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Record the run in the history, then write the report with the history it belongs to."""
+    record_run(report)
+    report["history"] = history()
     write_json(path, report)
-    return report | {"path": str(path)}
+    return report
