@@ -54,8 +54,7 @@ DJANGO_PATHS = (
     "tests/test_serving_entities.py",
     "tests/test_serving_recommend.py",
     "tests/test_serving_runtime.py",
-    "deploy/prometheus",  # alert rules on the server's /metrics: no server, nothing to alert on
-    "deploy/grafana",
+    "deploy",  # alert rules and a dashboard of the server's /metrics: no server, nothing to alert on or deploy
 )
 
 

@@ -128,5 +128,4 @@ def test_the_dashboard_is_grafana_json_on_the_datasource_variable(project: Proje
 
 def test_a_bake_without_django_has_no_alerts(bake_shared: Callable[..., Project]) -> None:
     project = bake_shared(project_name="Unalerted", use_django="no")
-    assert not (project.path / "deploy" / "prometheus").exists()
-    assert not (project.path / "deploy" / "grafana").exists()
+    assert not (project.path / "deploy").exists()

@@ -14,8 +14,9 @@ import pytest
 import yaml
 from django.core.management import call_command
 from django.db import connection
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.utils import timezone
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 from pytest_django.fixtures import Settings
 
@@ -23,8 +24,9 @@ from {{ cookiecutter.package_name }}.data.reference import reference
 from {{ cookiecutter.package_name }}.data.schema import feature_schema
 from {{ cookiecutter.package_name }}.monitoring.quality import quality_verdict
 from {{ cookiecutter.package_name }}.monitoring.report import thresholds, verdict
+from {{ cookiecutter.package_name }}.serving import metrics
 from {{ cookiecutter.package_name }}.serving.log_writer import writer
-from {{ cookiecutter.package_name }}.serving.models import MonitorRun, PredictionLog
+from {{ cookiecutter.package_name }}.serving.models import LogGap, MonitorRun, PredictionLog
 
 BATCH = 500
 UNKNOWN = "00000000-0000-4000-8000-000000000000"  # a prediction_id no answer gave
@@ -353,6 +355,30 @@ def test_a_quality_drop_is_an_alarm_named_with_its_live_and_test_values(
     assert line.startswith(f"quality: {metric} ")
     assert f"against {manifest['metrics'][metric]:.4g} on the test set" in line
     assert f"{len(test)} labelled rows" in line
+
+
+@pytest.mark.django_db
+def test_rows_the_log_lost_are_named_in_every_verdict(
+    client: Client, project: Path, serving_project: Path, manifest: dict[str, Any]
+) -> None:
+    rows = prepared(serving_project, manifest, ("test",)).drop(columns=manifest["target"])
+    predict(client, rows)
+    LogGap.objects.create(rows=12, reason="the spool is full")
+    code, out, _ = monitor("--since", "1h")
+    assert code == 0 and "; 12 answered rows never reached the log (a full spool)" in out
+    assert report_of(project)["dropped_rows"] == 12
+
+
+def test_a_request_gunicorn_aborts_is_a_500_of_its_endpoint() -> None:
+    def counts() -> tuple[float, float]:
+        failed = REGISTRY.get_sample_value("model_requests_total", {"endpoint": "predict", "status": "500"})
+        return failed or 0.0, REGISTRY.get_sample_value("model_worker_timeouts_total") or 0.0
+
+    before = counts()
+    metrics.current_request = RequestFactory().post("/api/predict")  # what the middleware keeps while it answers
+    metrics.worker_aborted()  # gunicorn's worker_abort hook, on GUNICORN_TIMEOUT
+    metrics.current_request = None
+    assert counts() == (before[0] + 1, before[1] + 1)
 
 
 def wrong_label(manifest: dict[str, Any], predicted: Any, truth: Any) -> Any:

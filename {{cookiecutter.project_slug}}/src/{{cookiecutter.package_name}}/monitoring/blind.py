@@ -61,7 +61,12 @@ def blind_cause(facts: LogFacts, min_rows: int) -> str:
     return f"only {counted(facts.window_rows, 'row')} of at least {min_rows}: too little traffic in the window"
 
 
+def lost_rows(facts: LogFacts) -> str:
+    """Answered rows the servers could not log in the window, in a few words ("" for none): every verdict says so."""
+    return f"{counted(facts.dropped, 'answered row')} never reached the log (a full spool)" if facts.dropped else ""
+
+
 def blind_line(facts: LogFacts, min_rows: int) -> str:
     """The monitor's line for a blind run: its cause, and rows lost on the way, which make any window thinner."""
-    lost = f"; {counted(facts.dropped, 'answered row')} never reached the log (a full spool)" if facts.dropped else ""
+    lost = f"; {lost_rows(facts)}" if facts.dropped else ""
     return f"blind: {blind_cause(facts, min_rows)}{lost}"

@@ -79,7 +79,7 @@ PROCESS = ProcessCollector(registry=None)  # read, not registered: its samples g
 # Pre-created at 0 so alert rules see them before their first event (model_served): endpoints and refusal reasons.
 ENDPOINTS = ("predict", "image", "feedback", "model", "health", "recommend", "similar", "entities", "unmatched")
 REASONS = ("missing", "extra_forbidden", "not_finite", "json_invalid")
-current_endpoint: str | None = None  # the request this worker is answering, for worker_aborted()
+current_request: HttpRequest | None = None  # the request this worker is answering, for worker_aborted()
 _values: dict[str, Histogram] = {}  # a regressor's predicted values, bucketed at its training target's deciles
 SMALL_BATCH = 20  # rows up to which the range check compares in Python, not numpy
 
@@ -116,12 +116,12 @@ class MetricsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        global current_endpoint  # one request at a time per gunicorn sync worker
+        global current_request  # one request at a time per gunicorn sync worker
         started = time.perf_counter()
-        endpoint = current_endpoint = endpoint_of(request) if conf.setting("SERVING_METRICS") else None
+        current_request = request  # named only if gunicorn aborts it: no URL resolution per request
         response = self.get_response(request)
-        current_endpoint = None
-        if endpoint:
+        current_request = None
+        if conf.setting("SERVING_METRICS") and (endpoint := endpoint_of(request)):
             LATENCY.labels(endpoint).observe(time.perf_counter() - started)
             REQUESTS.labels(endpoint, str(response.status_code)).inc()
         return response
@@ -130,8 +130,8 @@ class MetricsMiddleware:
 def worker_aborted() -> None:
     """Count the request gunicorn aborts on a worker timeout as the 500 its client sees (gunicorn's worker_abort)."""
     TIMEOUTS.inc()
-    if current_endpoint:
-        REQUESTS.labels(current_endpoint, "500").inc()
+    if current_request is not None and (endpoint := endpoint_of(current_request)):
+        REQUESTS.labels(endpoint, "500").inc()
 
 
 def model_served(manifest: Manifest, runtime: str) -> None:

@@ -19,7 +19,7 @@ from django.db import DatabaseError
 from ....atomic import write_json
 from ....errors import DataError, PipelineError
 from ....formatting import counted
-from ....monitoring.blind import blind_line
+from ....monitoring.blind import blind_line, lost_rows
 from ....monitoring.report import Thresholds, thresholds, verdict
 from ....monitoring.verdicts import DRIFT, FAILED, OK, QUALITY, TOO_LITTLE
 from ....monitoring.window import since, until
@@ -152,8 +152,11 @@ def monitor(options: dict[str, Any], path: Path) -> dict[str, Any]:
     if report["status"] == TOO_LITTLE:
         report["alarms"] = [blind_line(facts, limits.min_rows)]
         report["message"] = f"{report['message']}: {report['alarms'][0].removeprefix('blind: ')}"
-    elif others:
-        report["message"] += f"; not judged: {counted(facts.other_rows, 'row')} of other model versions"
+    else:
+        if others:
+            report["message"] += f"; not judged: {counted(facts.other_rows, 'row')} of other model versions"
+        if facts.dropped:
+            report["message"] += f"; {lost_rows(facts)}"
     return kept(report, path)
 
 
