@@ -10,18 +10,22 @@
   service. Then the p50 of `GET /metrics` on the first (< 5 ms).
 - The monitor: `manage.py monitor --last 100000` over a prediction log of 100,000 rows of the
   served model (rows resampled from the prepared train split, logged as the API logs them, with
-  the model's answers), wall-clock as a subprocess and its peak RSS (goal < 10 s).
+  the model's answers, every one with a true label drawn at the test set's accuracy, so the
+  quality verdict runs too), wall-clock as a subprocess and its peak RSS (goal < 10 s).
 - False alarms: `monitoring.report.verdict`, the monitor's Django-free judgement, on SAMPLES
-  samples of 100 rows with no drift, two ways. (1) The goal's: the data set re-split at random
+  samples of 100 rows with no drift, each row with a true label drawn at the test set's accuracy
+  (right with that chance, else another class), so the quality check judges them too, two ways.
+  (1) The goal's: the data set re-split at random
   each time into 455 reference rows and 114 held-out rows, 100 of which are served (without
   replacement), the 30 input checks judged against that split's reference (no answers check: the
   served model has seen some of those rows). Served rows and reference are then fresh draws of one
   population, as in service. (2) The issue's design: 100 rows drawn with replacement from the
   114-row test split, against the pipeline's reference and the answers' check. Every sample reuses
   the same 114 rows, so its counts vary about twice as much as fresh rows' would: this overstates
-  the false alarms, and is kept beside (1) for comparison. The share of runs whose status is
-  "drift" is the false-alarm rate (goal <= monitor.p_value, 0.05, what the Bonferroni correction
-  promises); beside it, how often at least one check's uncorrected p-value is under 0.05.
+  the false alarms, and is kept beside (1) for comparison. The share of runs that alarm (status
+  "drift" or "quality") is the false-alarm rate (goal <= monitor.p_value, 0.05, what the Bonferroni
+  correction promises); beside it, the quality check's own share, and how often at least one
+  check's uncorrected p-value is under 0.05.
   Detection: the same samples with "mean radius" x3 and x1.2.
 Run with `.venv/bin/python benchmarks/bench_monitoring.py`; writes results/monitoring.{json,md}.
 """
@@ -72,12 +76,14 @@ import django
 django.setup()
 from django.db import transaction
 from {package}.serving.models import PredictionLog
-sha256, inputs_file, predictions_file = sys.argv[1:4]
+sha256, inputs_file, predictions_file, labels_file = sys.argv[1:5]
 inputs = json.loads(open(inputs_file).read())
 predictions = json.loads(open(predictions_file).read())
+labels = json.loads(open(labels_file).read())
 with transaction.atomic():
     PredictionLog.objects.bulk_create(
-        (PredictionLog(model_sha256=sha256, inputs=row, prediction=answer) for row, answer in zip(inputs, predictions)),
+        (PredictionLog(model_sha256=sha256, inputs=row, prediction=answer, label=label)
+         for row, answer, label in zip(inputs, predictions, labels)),
         batch_size=5000,
     )
 print(PredictionLog.objects.count())
@@ -150,19 +156,22 @@ def overhead(project: Path, env: dict[str, str], scratch: Path, rows: list[dict[
 
 
 def monitor_run(project: Path, env: dict[str, str], scratch: Path, train: pd.DataFrame, model: Any,
-                sha256: str) -> dict[str, Any]:  # fmt: skip
-    """Fill a prediction log with LOG_ROWS rows, then time `manage.py monitor --last LOG_ROWS` and its peak RSS."""
+                manifest: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """Fill a prediction log with LOG_ROWS labelled rows, then time `manage.py monitor --last LOG_ROWS` and its RSS."""
     folder = scratch / "monitor"
     folder.mkdir()
     env = env | {"DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}", "SERVING_PREDICTION_LOG_MAX_ROWS": "200000"}
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=project, env=env, check=True,
                    capture_output=True)  # fmt: skip
     served = train.sample(LOG_ROWS, replace=True, random_state=SEED)
-    inputs, predictions = folder / "inputs.json", folder / "predictions.json"
+    inputs, predictions, labels = folder / "inputs.json", folder / "predictions.json", folder / "labels.json"
     inputs.write_text(served.to_json(orient="records"))
-    predictions.write_text(json.dumps(model.predict(served).tolist()))
+    answers = model.predict(served)
+    predictions.write_text(json.dumps(answers.tolist()))
+    labels.write_text(json.dumps(true_labels(answers, manifest, np.random.default_rng(SEED)).tolist()))
     fill_s = timed(lambda: subprocess.run(
-        [sys.executable, "-c", FILL_LOG.format(package=PACKAGE), sha256, str(inputs), str(predictions)],
+        [sys.executable, "-c", FILL_LOG.format(package=PACKAGE), manifest["sha256"], str(inputs), str(predictions),
+         str(labels)],
         cwd=project, env=env | {"DJANGO_SETTINGS_MODULE": "config.settings"}, check=True, capture_output=True,
     ))  # fmt: skip
     command = ["/usr/bin/time", "-v", sys.executable, "manage.py", "monitor", "--last", str(LOG_ROWS),
@@ -172,7 +181,7 @@ def monitor_run(project: Path, env: dict[str, str], scratch: Path, train: pd.Dat
         start = time.perf_counter()
         result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
         seconds.append(time.perf_counter() - start)
-        if result.returncode not in (0, 1):  # 1: drift, still a run
+        if result.returncode not in (0, 1):  # 1: an alarm, still a run
             raise RuntimeError(f"monitor failed ({result.returncode}): {result.stderr[-2000:]}")
         peaks.append(int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr)[1]) / 1024)
     report = json.loads((folder / "monitoring.json").read_text())
@@ -183,6 +192,7 @@ def monitor_run(project: Path, env: dict[str, str], scratch: Path, train: pd.Dat
     )  # fmt: skip
     return {
         "rows": report["window"]["rows"],
+        "labelled": report["quality"]["labelled"],
         "status": report["status"],
         "message": report["message"],
         "seconds": round(statistics.median(seconds), 2),
@@ -192,21 +202,31 @@ def monitor_run(project: Path, env: dict[str, str], scratch: Path, train: pd.Dat
     }
 
 
-def served_frame(rows: pd.DataFrame, predictions: Any) -> pd.DataFrame:
+def true_labels(predictions: np.ndarray, manifest: dict[str, Any], rng: np.random.Generator) -> np.ndarray:
+    """True labels drawn at the test set's accuracy: each prediction right with that chance, else another class."""
+    classes = np.asarray(manifest["classes"])
+    right = rng.random(len(predictions)) < manifest["metrics"]["accuracy"]
+    others = np.array([rng.choice(classes[classes != answer]) for answer in predictions])
+    return np.where(right, predictions, others)
+
+
+def served_frame(rows: pd.DataFrame, predictions: Any, labels: Any = None) -> pd.DataFrame:
     """Rows as the monitor reads them from the log: created, inputs (the JSON the API logged), prediction, label."""
     return pd.DataFrame({
         "created": pd.Timestamp.now(tz="UTC"),
         "inputs": json.loads(rows.to_json(orient="records")),
         "prediction": list(predictions),
-        "label": None,
+        "label": None if labels is None else list(labels),
     })  # fmt: skip
 
 
 def judged(outcome: dict[str, Any], feature: str) -> dict[str, bool]:
-    """A verdict's three readings: drift, any uncorrected p < the threshold, and the feature's own check drifted."""
+    """A verdict's readings: an alarm (drift or quality), the quality check's own, any uncorrected p < the threshold,
+    and the feature's own check drifted."""
     checks = [*outcome["checks"], *([outcome["predictions"]] if outcome["predictions"] else [])]
     return {
-        "drift": outcome["status"] == "drift",
+        "drift": outcome["status"] in ("drift", "quality"),
+        "quality": bool(outcome["quality"]["dropped"]),
         "uncorrected": any(check["p_value"] < outcome["thresholds"]["p_value"] for check in checks),
         "feature": any(check["drifted"] for check in checks if check["name"] == feature),
     }
@@ -248,7 +268,8 @@ def one_sample(seed: np.random.SeedSequence) -> dict[str, dict[str, dict[str, bo
     sample = c["test"].sample(SAMPLE_ROWS, replace=True, random_state=rng)
     for name, factor in FACTORS.items():
         rows = sample.assign(**{feature: sample[feature] * factor})
-        served = served_frame(rows, c["model"].predict(rows))
+        answers = c["model"].predict(rows)
+        served = served_frame(rows, answers, true_labels(answers, manifest, rng))
         outcome = report.verdict(served, manifest, c["reference"], c["answers"], limits)
         flags["test_resampled"][name] = judged(outcome, feature)
     # (2) a fresh split: the reference of 455 random rows, 100 of the other 114 served (the input checks only)
@@ -258,7 +279,8 @@ def one_sample(seed: np.random.SeedSequence) -> dict[str, dict[str, dict[str, bo
     sample = held.drop(columns=target).sample(SAMPLE_ROWS, random_state=rng)
     for name, factor in FACTORS.items():
         rows = sample.assign(**{feature: sample[feature] * factor})
-        served = served_frame(rows, [None] * len(rows))
+        answers = c["model"].predict(rows)  # judged by quality alone: no answers check on rows the model saw
+        served = served_frame(rows, answers, true_labels(answers, manifest, rng))
         flags["resplit"][name] = judged(report.verdict(served, manifest, split_reference, None, limits), feature)
     return flags
 
@@ -316,7 +338,7 @@ def main() -> None:
         "BIN": str(BIN),
     }
     serving = overhead(project, env, scratch, json.loads(test.to_json(orient="records")))
-    monitor = monitor_run(project, env, scratch, train, model, manifest["sha256"])
+    monitor = monitor_run(project, env, scratch, train, model, manifest)
     alarms = false_alarms(project, manifest)
     shutil.rmtree(scratch, ignore_errors=True)
 
@@ -372,15 +394,15 @@ def main() -> None:
         row(
             f"false alarms: a fresh random split each run, {SAMPLE_ROWS} of its held-out rows, "
             f"{alarms['checks']['resplit']} input checks",
-            f"{pct(resplit['none']['drift'])} of {SAMPLES} runs (uncorrected p < {alarms['p_value']:g}: "
-            f"{pct(resplit['none']['uncorrected'])})",
+            f"{pct(resplit['none']['drift'])} of {SAMPLES} runs (quality alone: {pct(resplit['none']['quality'])}; "
+            f"uncorrected p < {alarms['p_value']:g}: {pct(resplit['none']['uncorrected'])})",
             "false_alarm_rate",
         ),
         row(
             f"false alarms: {SAMPLE_ROWS} of the {alarms['test_rows']} test rows drawn with replacement, "
             f"{alarms['checks']['test_resampled']} checks",
-            f"{pct(resampled['none']['drift'])} of {SAMPLES} runs (uncorrected: "
-            f"{pct(resampled['none']['uncorrected'])})",
+            f"{pct(resampled['none']['drift'])} of {SAMPLES} runs (quality alone: "
+            f"{pct(resampled['none']['quality'])}; uncorrected: {pct(resampled['none']['uncorrected'])})",
             "false_alarm_rate_test_resampled",
         ),
         "",
@@ -394,7 +416,7 @@ def main() -> None:
             for name, (log, metrics) in SERVERS.items()
         ),
         "",
-        "Detection, the same samples with one feature scaled (share of runs whose status is drift; in brackets, "
+        "Detection, the same samples with one feature scaled (share of runs that alarm; in brackets, "
         "the runs where the scaled feature's own check drifted):",
         "",
         "| samples | no change | mean radius x1.2 | mean radius x3 |",
@@ -405,8 +427,8 @@ def main() -> None:
             for label, by in (("fresh split, held-out rows", resplit), ("test rows, with replacement", resampled))
         ),
         "",
-        f"The monitor's log held {monitor['rows']:,} rows of the served model (filled in {monitor['fill_s']} s); "
-        f"its verdict: {monitor['status']}.",
+        f"The monitor's log held {monitor['rows']:,} rows of the served model, {monitor['labelled']:,} of them "
+        f"labelled (filled in {monitor['fill_s']} s); its verdict: {monitor['status']}.",
     ]
     write_figures("monitoring", figures, "\n".join(lines))
 
