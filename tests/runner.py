@@ -316,7 +316,7 @@ def expand(text: str, context: dict[str, str]) -> str:
     """Replace each `${{ expression }}` by its value; an expression this stand-in does not know fails."""
 
     def value(match: re.Match[str]) -> str:
-        if match[1].startswith("vars.") and match[1] not in context:  # an unset repository variable: empty
+        if match[1].startswith(("vars.", "secrets.")) and match[1] not in context:  # unset: empty, as on GitHub
             return ""
         if match[1] not in context:
             raise KeyError(f"the runner stand-in has no value for ${{{{ {match[1]} }}}}")

@@ -276,7 +276,8 @@ def test_monitor_workflow_runs_daily_and_may_write_only_issues(project: Project)
     assert job["permissions"] == {"contents": "read", "issues": "write"}
     steps = {step.get("run", step.get("uses", "")).strip().splitlines()[-1]: step for step in job["steps"]}
     assert steps["make monitor || test -s reports/monitoring.json"]["env"] == {
-        "DATABASE_URL": "${{ secrets.DATABASE_URL }}"
+        "DATABASE_URL": "${{ secrets.DATABASE_URL }}",
+        "MONITOR_SERVER_URL": "${{ secrets.MONITOR_SERVER_URL }}",
     }
     assert steps["make monitor-issue"]["env"] == {"GITHUB_TOKEN": "${{ secrets.GITHUB_TOKEN }}"}
     assert steps["actions/upload-artifact@v4"]["with"]["path"] == "reports/monitoring.json"

@@ -83,6 +83,12 @@ def logged(ids: list[str]) -> int:
     return PredictionLog.objects.filter(prediction_id__in=ids).count()
 
 
+def a_true_label(model: Path) -> Any:
+    """A label the served model takes as feedback: its first class, or a value for a regressor."""
+    classes = json.loads(model.with_suffix(".json").read_text())["classes"]
+    return classes[0] if classes else 1.0
+
+
 def feedback(client: Client, ids: list[str], label: Any) -> Any:
     """POST /api/feedback with one label for each id."""
     body = {"feedback": [{"prediction_id": i, "label": label} for i in ids]}
@@ -139,7 +145,7 @@ def test_a_refused_write_keeps_the_rows_and_the_retry_writes_them_once(
 def test_a_dead_process_spool_is_written_by_another_writer_and_feedback_waits_for_it(
     client: Client, model_copy: Path, spooled: Path, settings: Settings
 ) -> None:
-    label = json.loads(model_copy.with_suffix(".json").read_text())["classes"][0]
+    label = a_true_label(model_copy)
     process, ids = child(spooled)
     try:
         assert LogWriter().flush() == 0  # its file is held: its process lives
@@ -215,7 +221,7 @@ def test_late_feedback_finds_its_row_while_retention_keeps_it(
 ) -> None:
     settings.SERVING_PREDICTION_LOG = True
     settings.SERVING_PREDICTION_LOG_MAX_AGE_DAYS = 90
-    label = json.loads(model_copy.with_suffix(".json").read_text())["classes"][0]
+    label = a_true_label(model_copy)
     now = timezone.now()
     late, unlabelled, gone = rows_aged(now, [80]), rows_aged(now, [80]), rows_aged(now, [100])
     retention.trim(now)

@@ -18,7 +18,8 @@ from .models import PredictionLog
 log = logging.getLogger(__name__)
 
 REPLACE = "true to correct labels recorded before; otherwise a different label for a labelled prediction is refused"
-RETRY_AFTER_SECONDS = 30  # a database back from an outage writes the spool within seconds
+RETRY_AFTER_SECONDS = 30
+ATTEMPTS, RETRY_SECONDS = 3, 0.2  # a write lock held by the log's writer passes in a moment  # a database back from an outage writes the spool within seconds
 
 
 class Truth(BaseModel):
@@ -94,9 +95,14 @@ def record_feedback(
     client that sends two truths for one answer. NotYet when it may succeed later: the database is
     down, or some rows are still in the spool.
     """
+    for _ in range(ATTEMPTS - 1):
+        try:
+            return recorded(manifest, feedback, replace)
+        except DatabaseError:  # a write lock the log's writer holds a moment: try again
+            time.sleep(RETRY_SECONDS)
     try:
         return recorded(manifest, feedback, replace)
-    except DatabaseError as exc:
+    except DatabaseError as exc:  # still refused: the database is down
         log.warning("feedback not recorded: %s", exc)
         raise NotYet("feedback not recorded: the prediction log's database is unavailable; send it again later",
                      []) from exc  # fmt: skip
