@@ -18,8 +18,8 @@ from .models import PredictionLog
 log = logging.getLogger(__name__)
 
 REPLACE = "true to correct labels recorded before; otherwise a different label for a labelled prediction is refused"
-RETRY_AFTER_SECONDS = 30
-ATTEMPTS, RETRY_SECONDS = 3, 0.2  # a write lock held by the log's writer passes in a moment  # a database back from an outage writes the spool within seconds
+RETRY_AFTER_SECONDS = 30  # a database back from an outage writes the spool within seconds
+ATTEMPTS, RETRY_SECONDS = 3, 0.2  # a write lock held by the log's writer passes in a moment
 
 
 class Truth(BaseModel):

@@ -214,9 +214,14 @@ def outside_training(manifest: Manifest, rows: list[dict[str, Any]]) -> None:
     if not ranges or not rows:
         return
     if len(rows) <= SMALL_BATCH:  # a request's few rows: plain comparisons beat building an array
-        for name, (low, high) in ranges.items():
-            if outside := sum(1 for row in rows if (value := row.get(name)) is not None and not low <= value <= high):
-                OUTSIDE.labels(name).inc(outside)
+        found: collections.Counter[str] = collections.Counter()
+        for row in rows:
+            for name, (low, high) in ranges.items():
+                value = row.get(name)
+                if value is not None and not low <= value <= high:
+                    found[name] += 1
+        for name, outside in found.items():
+            OUTSIDE.labels(name).inc(outside)
         return
     names = list(ranges)
     values = np.array([[row.get(name) for name in names] for row in rows], dtype=float)  # None (missing): NaN
