@@ -23,7 +23,7 @@ import time
 import urllib.error
 import urllib.request
 import venv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -207,8 +207,12 @@ def summary(project: Path, tag: str, api_docs: str) -> None:
     print(f"  API docs: {api_docs}")
 
 
-def wait_for_stop() -> None:
-    """Block until Ctrl-C or SIGTERM (a background job's SIGINT may be ignored: SIGTERM stops it the same way)."""
+def wait_for_stop(announce: Callable[[], None]) -> None:
+    """Announce, then block until Ctrl-C or SIGTERM (a background job's SIGINT may be ignored: SIGTERM stops it too).
+
+    The handlers come first: a SIGTERM sent as soon as the announcement shows must still stop the API,
+    not kill this process before it could.
+    """
 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -216,6 +220,7 @@ def wait_for_stop() -> None:
     for stop in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop, interrupt)
     with contextlib.suppress(KeyboardInterrupt):
+        announce()
         signal.pause()
 
 
@@ -234,8 +239,7 @@ def main() -> int:
         with api_server(project, port) as url:
             show_prediction(project, url)
             if args.serve:
-                summary(project, tag, f"{url}/api/docs (the API runs until Ctrl-C)")
-                wait_for_stop()
+                wait_for_stop(lambda: summary(project, tag, f"{url}/api/docs (the API runs until Ctrl-C)"))
                 return 0
         summary(project, tag, "make demo-serve keeps the API running, at http://127.0.0.1:8000/api/docs")
         print(f"Done in {time.monotonic() - started:.0f} s.")
