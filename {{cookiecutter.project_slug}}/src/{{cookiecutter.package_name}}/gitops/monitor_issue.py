@@ -21,13 +21,14 @@ from typing import Any
 from ..errors import PipelineError, run_main
 from ..formatting import cell, counted, short, table, when
 from ..monitoring.drift import numbers
+from ..monitoring.verdicts import DRIFT, FAILED, QUALITY, TOO_LITTLE
 from .github import GitHub, from_environment, run_url
 
 MARKER = "<!-- model-drift -->"
 LABEL = "model-drift"
 BLIND_MARKER = "<!-- model-monitor-blind -->"
 BLIND_LABEL = "model-monitor"
-ALARMS, BLIND = ("drift", "quality"), ("too_little_data", "failed")
+ALARMS, BLIND = (DRIFT, QUALITY), (TOO_LITTLE, FAILED)
 MAX_CHECKS = 50  # drifted checks listed in the issue; the rest are in the run's monitoring.json artifact
 MAX_DAYS = 7  # days of live metrics listed, the latest
 
@@ -61,7 +62,7 @@ def title(report: dict[str, Any]) -> str:
     """The issue's title: what went wrong, and with which version."""
     if report["status"] in BLIND:
         cause = (report.get("alarms") or [report.get("message", "")])[0].split(": ", 1)[-1]
-        what = "failed" if report["status"] == "failed" else "blind"
+        what = "failed" if report["status"] == FAILED else "blind"
         return f"Model monitor {what}: {cause[:120]}"
     dropped = (report.get("quality") or {}).get("dropped")
     kinds = [name for name, found in (("drift", drifted_checks(report)), ("quality drop", dropped)) if found]

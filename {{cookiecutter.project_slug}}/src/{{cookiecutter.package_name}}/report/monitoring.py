@@ -4,6 +4,7 @@ from typing import Any
 
 from ..formatting import cell, counted, short, table, when
 from ..monitoring.drift import numbers
+from ..monitoring.verdicts import DRIFT, FAILED, OK, QUALITY, TOO_LITTLE
 from ..paths import MONITORING_PATH
 from . import charts
 from .text import excerpt
@@ -15,11 +16,11 @@ NO_DATA = (
     "No served data yet: turn on the prediction log (`SERVING_PREDICTION_LOG=on`), serve, then run `make monitor`.\n"
 )
 STATUS = {
-    "ok": ("success", "No alarm"),
-    "drift": ("danger", "Drift"),
-    "quality": ("danger", "Quality dropped"),
-    "too_little_data": ("danger", "Blind: too little to judge"),
-    "failed": ("danger", "The monitor could not run"),
+    OK: ("success", "No alarm"),
+    DRIFT: ("danger", "Drift"),
+    QUALITY: ("danger", "Quality dropped"),
+    TOO_LITTLE: ("danger", "Blind: too little to judge"),
+    FAILED: ("danger", "The monitor could not run"),
 }
 
 
@@ -39,7 +40,7 @@ def monitoring_site(report: dict[str, Any] | None) -> dict[str, str | bytes]:
     if live and live.get("days"):
         test = (live.get("test") or {}).get(live["metric"])
         files[f"{ASSETS}/live.svg"] = charts.live_chart(live["days"], live["metric"], test)
-    if report["status"] == "failed":  # nothing was judged: the reason, and the runs before
+    if report["status"] == FAILED:  # nothing was judged: the reason, and the runs before
         return {MONITORING_PAGE: "\n".join([TITLE, *status_section(report), *history_section(runs)])} | files
     lines = [
         TITLE,

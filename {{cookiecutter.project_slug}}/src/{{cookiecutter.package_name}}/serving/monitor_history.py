@@ -29,12 +29,9 @@ def record_run(report: dict[str, Any]) -> MonitorRun:
 
 
 def history(limit: int = HISTORY_RUNS) -> list[dict[str, Any]]:
-    """The newest runs, oldest first, as the report keeps them (empty when the table is not there yet)."""
+    """The newest runs, oldest first, as the report keeps them (read after record_run: the table is there)."""
     fields = ("created", "version", "status", "rows", "drifted", "checks", "metric", "live", "test", "labelled")
-    try:
-        runs = list(MonitorRun.objects.order_by("-created").values(*fields)[:limit])
-    except DatabaseError:  # not migrated: the page then shows this run alone
-        return []
+    runs = list(MonitorRun.objects.order_by("-created").values(*fields)[:limit])
     return [run | {"created": run["created"].isoformat()} for run in reversed(runs)]
 
 
