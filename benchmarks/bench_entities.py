@@ -37,7 +37,7 @@ GOALS = {"words_per_s": 50_000.0, "entities_vs_health": 2.0}
 # One process, one thread: what one gunicorn worker does with a batch.
 IN_PROCESS = """
 import json, sys, time
-from {package}.registry.artifacts import load_tagger
+from {package}.entities.artifact import load_tagger
 texts = json.load(open(sys.argv[1]))
 tagger = load_tagger().tagger
 tagger.tag_texts(texts[:5])  # crfsuite's tagger opened, the word caches warmed by a few texts

@@ -4,7 +4,7 @@
   70% from one of 200 taste groups and 30% by overall popularity, Zipf-like), written as the
   interactions CSV of the supermarket bake with no item metadata; `prepare` then `train`
   (train.model: item_knn, 50 neighbours) run as `dvc repro` runs them, each a process. Goal: `train`
-  under 60 s wall-clock. Memory: the fit alone (modeling.recommenders.fit_recommender) in a fresh
+  under 60 s wall-clock. Memory: the fit alone (recommend.recommenders.fit_recommender) in a fresh
   process, its resident memory sampled every 5 ms; the goal compares the peak above the process's
   memory before the fit (libraries, implicit's included, and the interactions loaded; implicit's
   thread pool started by a fit of 1,000 rows) with the interactions' own size in
@@ -42,7 +42,7 @@ FIT_MEMORY = """
 import json, sys, threading, time
 import implicit.nearest_neighbours  # the library's code, loaded as the stage loads it before it fits
 import pandas as pd, psutil
-from {package}.modeling.recommenders import fit_recommender
+from {package}.recommend.recommenders import fit_recommender
 frame = pd.read_parquet("data/prepared/train.parquet")
 process, peak, done = psutil.Process(), [0], threading.Event()
 def sample():

@@ -25,8 +25,37 @@ SAMPLE_FILES = {
 # A recommender or an entity tagger has no features whose drift the daily monitor could judge
 # (README: "Watch the served model").
 MONITORING_PATHS = (".github/workflows/monitor.yml",)
-RECOMMEND_DATASETS = ("supermarket",)
-ENTITY_DATASETS = ("news",)
+# What each task kind owns beyond its folder src/<package>/<kind>/: its tests and its example-app
+# pieces. A bake keeps the kind its dataset chose (cookiecutter.json's __kind) and drops the others.
+KIND_PATHS = {
+    "table": (
+        "tests/test_autolabel.py",
+        "tests/test_data.py",
+        "tests/test_features.py",
+        "tests/test_log_spool.py",
+        "tests/test_models.py",
+        "tests/test_monitoring.py",
+        "tests/test_pipeline.py",
+        "tests/test_report.py",
+        "tests/test_report_monitoring.py",
+        "tests/test_serving_api.py",
+        "tests/test_serving_commands.py",
+        "tests/test_serving_deploy.py",
+        "tests/test_serving_images.py",
+        "tests/test_serving_runtime.py",
+    ),
+    "recommend": (
+        "tests/test_recommend.py",
+        "tests/test_serving_recommend.py",
+        "src/{package}/autolabel/templatetags",  # the you_may_also_like tag and the example item page
+        "src/{package}/autolabel/templates",
+        "src/{package}/autolabel/views.py",
+    ),
+    "entities": (
+        "tests/test_entities.py",
+        "tests/test_serving_entities.py",
+    ),
+}
 # The digits demo ships as one archive of PNGs (the bake has no scikit-learn to draw them), unpacked here.
 DIGITS_ARCHIVE = Path("data/raw/digits.zip")
 DJANGO_PATHS = (
@@ -54,6 +83,17 @@ DJANGO_PATHS = (
     "tests/test_serving_entities.py",
     "tests/test_serving_recommend.py",
     "tests/test_serving_runtime.py",
+    "src/{package}/table/router.py",  # each kind's endpoints, its example-app use and its predict_file
+    "src/{package}/table/example.py",
+    "src/{package}/table/batch.py",
+    "src/{package}/recommend/router.py",
+    "src/{package}/recommend/example.py",
+    "src/{package}/recommend/batch.py",
+    "src/{package}/recommend/answers.py",
+    "src/{package}/entities/router.py",
+    "src/{package}/entities/example.py",
+    "src/{package}/entities/batch.py",
+    "src/{package}/entities/answers.py",
     "deploy",  # alert rules and a dashboard of the server's /metrics: no server, nothing to alert on or deploy
 )
 
@@ -96,6 +136,34 @@ def remove_django(project: Path, package: str) -> None:
             shutil.rmtree(path)
         else:
             path.unlink(missing_ok=True)
+
+
+def remove_kind(project: Path, package: str, kind: str) -> None:
+    """Drop a task kind: its folder, its tests and its example-app pieces (its deps and params are not rendered)."""
+    for name in (f"src/{package}/{kind}", *KIND_PATHS[kind]):
+        path = project / name.format(package=package)
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def remove_table(project: Path, package: str) -> None:
+    """Drop the table kind (classification and regression): a recommender's or a tagger's project."""
+    remove_kind(project, package, "table")
+
+
+def remove_recommend(project: Path, package: str) -> None:
+    """Drop the recommend kind: every project but a recommender's."""
+    remove_kind(project, package, "recommend")
+
+
+def remove_entities(project: Path, package: str) -> None:
+    """Drop the entities kind: every project but an entity tagger's."""
+    remove_kind(project, package, "entities")
+
+
+REMOVE_KIND = {"table": remove_table, "recommend": remove_recommend, "entities": remove_entities}
 
 
 def remove_monitoring(project: Path) -> None:
@@ -188,9 +256,12 @@ def main(context_json: str, project: Path) -> int:
     remove_license_choices(context["license"], project)
     remove_sample_data(project, context["dataset"])
     unpack_digits(project)
+    for kind, remove in REMOVE_KIND.items():
+        if kind != context["__kind"]:
+            remove(project, context["package_name"])
     if context["use_django"] != "yes":
         remove_django(project, context["package_name"])
-    elif context["dataset"] in (*RECOMMEND_DATASETS, *ENTITY_DATASETS):
+    elif context["__kind"] != "table":
         remove_monitoring(project)
     if "_commit" in context:  # cruft renders: it writes .cruft.json itself, in a scratch folder on update
         print("  baked by cruft: `make install` initialises git and DVC")

@@ -178,6 +178,34 @@ def test_make_help_lists_the_targets(bake_shared: Callable[..., Project]) -> Non
         assert f"  {target} " in output
 
 
+KIND_OF = {"supermarket": "recommend", "news": "entities"}  # every other dataset: the table kind
+KIND_TESTS = {
+    "table": "tests/test_features.py",
+    "recommend": "tests/test_recommend.py",
+    "entities": "tests/test_entities.py",
+}
+KIND_DEPENDENCIES = {"table": (), "recommend": ("implicit",), "entities": ("python-crfsuite", "seqeval")}
+
+
+def test_a_bake_holds_only_the_kind_it_chose(project: Project) -> None:
+    chosen = KIND_OF.get(project.context["dataset"], "table")
+    package = project.path / "src" / "churn_model"
+    pyproject = tomllib.loads((project.path / "pyproject.toml").read_text())
+    dependencies = " ".join(pyproject["project"]["dependencies"])
+    for kind in KIND_TESTS:
+        assert (package / kind).is_dir() == (kind == chosen), kind
+        assert (project.path / KIND_TESTS[kind]).is_file() == (kind == chosen), KIND_TESTS[kind]
+        for name in KIND_DEPENDENCIES[kind]:
+            assert (name in dependencies) == (kind == chosen), name
+    mentions = [
+        str(path.relative_to(project.path))
+        for path in package.rglob("*.py")
+        for other in KIND_TESTS
+        if other != chosen and f"from ..{other}" in path.read_text()
+    ]
+    assert mentions == []
+
+
 def test_django_is_there_only_when_chosen(project: Project) -> None:
     wanted = project.context["use_django"] == "yes"
     for name in ("manage.py", "config/settings.py", "Dockerfile", "src/churn_model/serving/api.py"):

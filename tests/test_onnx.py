@@ -69,7 +69,7 @@ def test_histogram_boosting_passes_or_falls_back_with_its_reason(customers: Proj
 
 
 def test_own_features_fall_back_to_the_pickle_and_a_stale_copy_goes(customers: Project) -> None:
-    custom = customers.path / "src" / customers.package / "features" / "custom.py"
+    custom = customers.path / "src" / customers.package / "table" / "features" / "custom.py"
     original = custom.read_text()
     customers.set_params("train", model="random_forest")
     checked(customers, train(customers))  # a model.onnx to go stale

@@ -247,11 +247,16 @@ def test_bytecode_is_no_change_and_a_new_module_reruns_only_the_stages_of_its_fo
     project = trained_default.copy(tmp_path / "project")
     env = {key: value for key, value in project.env().items() if key != "PYTHONDONTWRITEBYTECODE"}
     dvc = str(BIN / "dvc")
+    kind = project.path / "src" / project.package / "table"
     project.run(dvc, "repro", "--force", env=env)
-    assert list((project.path / "src" / project.package / "modeling").glob("__pycache__/*.pyc"))
+    assert list((kind / "modeling").glob("__pycache__/*.pyc"))
     assert project.ran_stages(project.run(dvc, "repro", env=env).stdout) == []
-    (project.path / "src" / project.package / "modeling" / "my_estimator.py").write_text('"""A new estimator."""\n')
+    (kind / "modeling" / "my_estimator.py").write_text('"""A new estimator."""\n')
     assert project.ran_stages(project.run(dvc, "repro", env=env).stdout) == ["train", "evaluate"]
+    # the kind's serving and site code is no dependency of its stages: editing it reruns nothing
+    (kind / "router.py").write_text((kind / "router.py").read_text() + "\n# an edit\n")
+    (kind / "pages.py").write_text((kind / "pages.py").read_text() + "\n# an edit\n")
+    assert project.ran_stages(project.run(dvc, "repro", env=env).stdout) == []
 
 
 def test_a_data_file_that_prepare_does_not_depend_on_is_refused(trained_wine: Project, tmp_path: Path) -> None:

@@ -1,6 +1,5 @@
 """Shared fixtures: a scratch copy of the project's inputs to run stages in, and a trained model."""
 
-import copy
 import json
 import shutil
 {%- if cookiecutter.use_django == "yes" %}
@@ -20,44 +19,17 @@ from pytest_django.fixtures import Settings
 PROJECT = Path(__file__).resolve().parents[1]
 
 
-# A recommender or entity project's table code is tested on scikit-learn's breast_cancer set with these parameters.
-TABLE_PARAMS = {
-    "data": {"dataset": "breast_cancer", "target": "target"},
-    "prepare": {"split": 0.2, "seed": 42},
-    "train": {"model": "random_forest", "seed": 42, "search": {"method": "none"}},
-    "monitor": {"window": "7d", "min_rows": 100, "p_value": 0.05, "distance": 0.1},
-}
-
-
-def recommends() -> bool:
-    """Whether this project trains a recommender (data.interactions in params.yaml)."""
-    return bool((yaml.safe_load((PROJECT / "params.yaml").read_text())["data"] or {}).get("interactions"))
-
-
-def tags_entities() -> bool:
-    """Whether this project trains an entity tagger (data.entities in params.yaml)."""
-    return bool((yaml.safe_load((PROJECT / "params.yaml").read_text())["data"] or {}).get("entities"))
-
-
 def table_params() -> dict[str, Any]:
-    """The parameters of a table model: this project's params.yaml, or TABLE_PARAMS for a recommender or tagger."""
-    if recommends() or tags_entities():
-        return copy.deepcopy(TABLE_PARAMS)
-    return yaml.safe_load((PROJECT / "params.yaml").read_text())
+    """This project's params.yaml, as a dict a test may change."""
+    return dict(yaml.safe_load((PROJECT / "params.yaml").read_text()))
 
 
-def copy_inputs(target: Path, own: bool = False) -> None:
-    """Copy params.yaml, dvc.yaml (whose stages may read params.yaml sections of your own) and the raw data.
-
-    A recommender or tagger project's table code is tested on scikit-learn's breast_cancer set instead (its
-    own interactions or annotations only with `own`), so that every project tests the whole package.
-    """
+def copy_inputs(target: Path) -> None:
+    """Copy params.yaml, dvc.yaml (whose stages may read params.yaml sections of your own) and the raw data."""
     shutil.copy(PROJECT / "params.yaml", target)
     shutil.copy(PROJECT / "dvc.yaml", target)
     if (PROJECT / "data" / "raw").is_dir():
         shutil.copytree(PROJECT / "data" / "raw", target / "data" / "raw")
-    if (recommends() or tags_entities()) and not own:
-        (target / "params.yaml").write_text(yaml.safe_dump(table_params()))
 
 
 @pytest.fixture
@@ -94,100 +66,22 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return run_stages(folder)
 
 
-def write_interactions(folder: Path) -> None:
-    """A small shop of your own: 600 customers who buy within groups of products, bought together; and titles."""
-    import numpy as np
-    import pandas as pd
-
-    rng = np.random.default_rng(7)
-    rows = []
-    for customer in range(600):
-        groups = rng.choice(8, size=rng.integers(1, 3), replace=False)
-        products = [int(product) for group in groups for product in group * 5 + rng.choice(5, 4, replace=False)]
-        products = rng.permutation([*products, int(rng.integers(40))]).tolist()  # and one anything, at any time
-        rows += [(f"c{customer}", 100 + product, f"2026-0{1 + n % 9}-1{n % 10}") for n, product in enumerate(products)]
-    raw = folder / "data" / "raw"
-    raw.mkdir(parents=True)
-    pd.DataFrame(rows, columns=["customer", "product", "bought"]).to_csv(raw / "interactions.csv", index=False)
-    names = [f"Product {n} of group {n // 5}" for n in range(40)]
-    titles = pd.DataFrame({"product": 100 + np.arange(40), "title": names})
-    titles.to_csv(raw / "products.csv", index=False)
-    params = {
-        "data": {"path": "data/raw/interactions.csv", "items": "data/raw/products.csv",
-                 "interactions": {"user": "customer", "item": "product", "rating": None, "time": "bought"}},
-        "prepare": {"holdout": 0.2, "min_history": 4, "seed": 42},
-        "train": {"model": "item_knn", "k": 5, "seed": 42, "hyperparams": {"item_knn": {"neighbors": 10}}},
-    }  # fmt: skip
-    (folder / "params.yaml").write_text(yaml.safe_dump(params))
+{%- if cookiecutter.__kind == "recommend" %}
 
 
 @pytest.fixture(scope="session")
-def recommender_trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder where a recommender's pipeline has run once: this project's own when it recommends, else one
-    trained on a small shop's interactions (write_interactions), so that every project tests its recommender."""
-    folder = tmp_path_factory.mktemp("recommender")
-    if recommends():
-        copy_inputs(folder, own=True)
-    else:
-        write_interactions(folder)
-    return run_stages(folder)
-
-
-def invented_name(rng: Any, words: int) -> str:
-    """A made-up capitalised name of `words` words ("Kavo Telumi"): never one the tagger saw in training."""
-    syllables = ["ka", "lo", "mi", "ren", "to", "sa", "vi", "dun", "el", "mar", "qui", "zo", "ban", "tel", "ur"]
-    return " ".join("".join(rng.choice(syllables, size=int(rng.integers(2, 4)))).title() for _ in range(words))
-
-
-def write_annotations(folder: Path) -> None:
-    """A small newsroom of your own: 240 sentences with invented people, places and firms, in doccano's JSONL;
-    the names are new in every sentence, so only the context tells a tagger what they are."""
-    import numpy as np
-
-    rng = np.random.default_rng(11)
-    patterns = [
-        "{PER} visited {LOC} on Monday.",
-        "Officials from {ORG} met {PER} in {LOC}.",
-        "In {LOC}, {PER} opened a school.",
-        "{ORG} hired {PER} as its new director.",
-        "Shares of {ORG} rose after the deal.",
-        "Mayor {PER} said {LOC} would build a bridge.",
-        "The workers of {ORG} went on strike in {LOC}.",
-        "{PER} and {PER} flew to {LOC} for talks with {ORG}.",
-    ]
-    lines = []
-    for number in range(240):
-        pattern = patterns[number % len(patterns)]
-        text, spans = "", []
-        for part in pattern.replace("}", "{").split("{"):
-            if part in ("PER", "LOC", "ORG"):
-                name = invented_name(rng, 2 if part == "PER" else 1) + (" Group" if part == "ORG" else "")
-                spans.append([len(text), len(text) + len(name), part])
-                text += name
-            else:
-                text += part
-        lines.append(json.dumps({"text": text, "label": spans}))
-    raw = folder / "data" / "raw"
-    raw.mkdir(parents=True)
-    (raw / "annotations.jsonl").write_text("\n".join(lines) + "\n")
-    params = {
-        "data": {"entities": "data/raw/annotations.jsonl"},
-        "prepare": {"split": 0.25, "seed": 42, "min_examples": 10},
-        "train": {"model": "crf", "seed": 42, "hyperparams": {"crf": {"max_iterations": 50}}},
-    }
-    (folder / "params.yaml").write_text(yaml.safe_dump(params))
+def recommender_trained(trained: Path) -> Path:
+    """The trained folder of this project's recommender."""
+    return trained
+{%- endif %}
+{%- if cookiecutter.__kind == "entities" %}
 
 
 @pytest.fixture(scope="session")
-def tagger_trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder where an entity tagger's pipeline has run once: this project's own when it tags entities, else
-    one trained on a small newsroom's annotations (write_annotations), so that every project tests its tagger."""
-    folder = tmp_path_factory.mktemp("tagger")
-    if tags_entities():
-        copy_inputs(folder, own=True)
-    else:
-        write_annotations(folder)
-    return run_stages(folder)
+def tagger_trained(trained: Path) -> Path:
+    """The trained folder of this project's entity tagger."""
+    return trained
+{%- endif %}
 
 
 def working_copy(folder: Path, target: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -8,9 +8,9 @@ import pytest
 from {{ cookiecutter.package_name }}.data.dates import as_dates
 from {{ cookiecutter.package_name }}.data.dtypes import compact
 from {{ cookiecutter.package_name }}.data.load import load_dataset, read_table
+from {{ cookiecutter.package_name }}.data.prepared import check_tracked
 from {{ cookiecutter.package_name }}.data.validate import validate
 from {{ cookiecutter.package_name }}.errors import DataError, PipelineError
-from {{ cookiecutter.package_name }}.prepare import check_tracked
 
 
 def frame(**columns: list) -> pd.DataFrame:

@@ -8,10 +8,11 @@ import yaml
 from conftest import working_copy
 
 from {{ cookiecutter.package_name }} import prepare, train
-from {{ cookiecutter.package_name }}.data.annotations import read_annotations
+from {{ cookiecutter.package_name }}.entities.annotations import read_annotations
+from {{ cookiecutter.package_name }}.entities.artifact import load_tagger
+from {{ cookiecutter.package_name }}.entities.tokens import tokenize
 from {{ cookiecutter.package_name }}.errors import DataError, ModelIntegrityError, PipelineError
-from {{ cookiecutter.package_name }}.features.tokens import tokenize
-from {{ cookiecutter.package_name }}.registry.artifacts import load_tagger, sha256_file
+from {{ cookiecutter.package_name }}.registry.artifacts import sha256_file
 from {{ cookiecutter.package_name }}.report.pages import build_site
 
 PREPARED = ("data/prepared/train.parquet", "data/prepared/test.parquet", "reports/data_profile.json")

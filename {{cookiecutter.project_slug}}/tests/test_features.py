@@ -5,12 +5,12 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.data.schema import feature_schema
-from {{ cookiecutter.package_name }}.features import custom
-from {{ cookiecutter.package_name }}.features.native import encode_matrix, fitting_rows, observed_categories
-from {{ cookiecutter.package_name }}.features.preprocessor import build_preprocessor
-from {{ cookiecutter.package_name }}.modeling.export import export_onnx
 from {{ cookiecutter.package_name }}.progress import progress
-from {{ cookiecutter.package_name }}.train import build_pipeline
+from {{ cookiecutter.package_name }}.table.features import custom
+from {{ cookiecutter.package_name }}.table.features.native import encode_matrix, fitting_rows, observed_categories
+from {{ cookiecutter.package_name }}.table.features.preprocessor import build_preprocessor
+from {{ cookiecutter.package_name }}.table.modeling.export import export_onnx
+from {{ cookiecutter.package_name }}.table.modeling.pipeline import build_pipeline
 
 FRAME = pd.DataFrame(
     {

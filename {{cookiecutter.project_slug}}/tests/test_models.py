@@ -3,11 +3,11 @@
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.data.profile import profile
-from {{ cookiecutter.package_name }}.data.task import infer_task
 from {{ cookiecutter.package_name }}.errors import DataError, PipelineError
-from {{ cookiecutter.package_name }}.modeling.estimators import ESTIMATORS, build_estimator
-from {{ cookiecutter.package_name }}.prepare import split
+from {{ cookiecutter.package_name }}.table.modeling.estimators import ESTIMATORS, build_estimator
+from {{ cookiecutter.package_name }}.table.prepare import split
+from {{ cookiecutter.package_name }}.table.profile import profile
+from {{ cookiecutter.package_name }}.table.task import infer_task
 
 
 @pytest.mark.parametrize(

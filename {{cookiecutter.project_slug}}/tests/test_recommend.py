@@ -10,9 +10,10 @@ import yaml
 from conftest import working_copy
 
 from {{ cookiecutter.package_name }} import prepare, train
-from {{ cookiecutter.package_name }}.data.interactions import hold_out
 from {{ cookiecutter.package_name }}.errors import DataError, ModelIntegrityError, PipelineError
-from {{ cookiecutter.package_name }}.registry.artifacts import load_recommender, sha256_file
+from {{ cookiecutter.package_name }}.recommend.artifact import load_recommender
+from {{ cookiecutter.package_name }}.recommend.interactions import hold_out
+from {{ cookiecutter.package_name }}.registry.artifacts import sha256_file
 from {{ cookiecutter.package_name }}.report.pages import build_site
 
 METRICS = ("precision", "recall", "map", "ndcg", "coverage")

@@ -11,8 +11,8 @@ from PIL import Image
 from {{ cookiecutter.package_name }}.registry.versions import changed_params, read_history
 from {{ cookiecutter.package_name }}.report import pipeline
 from {{ cookiecutter.package_name }}.report.fallback_svg import layout_svg
-from {{ cookiecutter.package_name }}.report.images import thumbnail
 from {{ cookiecutter.package_name }}.report.pages import build_site
+from {{ cookiecutter.package_name }}.table.gallery import thumbnail
 
 
 def test_before_any_run_every_page_says_what_to_do(workdir: Path) -> None:

@@ -18,11 +18,11 @@ from pydantic import ValidationError
 from pytest_django.fixtures import Settings
 
 from {{ cookiecutter.package_name }}.data.schema import Feature
-from {{ cookiecutter.package_name }}.report.pages import curl_example
 from {{ cookiecutter.package_name }}.serving.conf import DEFAULTS
 from {{ cookiecutter.package_name }}.serving.model_store import store
 from {{ cookiecutter.package_name }}.serving.models import ModelVersion, PredictionLog
 from {{ cookiecutter.package_name }}.serving.schemas import field_errors, request_model
+from {{ cookiecutter.package_name }}.table.pages import curl_example
 
 pytestmark = pytest.mark.django_db
 
@@ -362,6 +362,8 @@ def test_openapi_lists_every_status_each_endpoint_answers(client: Client, model_
                 for method in operations}  # fmt: skip
     assert statuses["/api/predict"] == {"200", "400", "413", "415", "422", "500", "503"}
     assert statuses["/api/model"] == statuses["/api/health"] == {"200", "500", "503"}
+    # its own endpoints and the shared ones only: no recommender's or tagger's in a table project
+    assert set(paths) == {"/api/model", "/api/health", "/api/feedback", "/api/predict", "/api/predict/image"}
 
 
 def test_the_prediction_log_is_off_by_default_and_bounded_when_on(

@@ -129,7 +129,7 @@ def test_under_onnx_a_pickle_that_runs_code_is_never_loaded(
 
 def assert_same_answers(answer: dict, expected: dict, manifest: dict) -> None:
     """The ONNX model answers as the pickle does, within train's check's tolerances (float32 against float64)."""
-    from {{ cookiecutter.package_name }}.modeling.export import PREDICTION_TOLERANCE, PROBABILITY_TOLERANCE
+    from {{ cookiecutter.package_name }}.table.modeling.export import PREDICTION_TOLERANCE, PROBABILITY_TOLERANCE
 
     if manifest["task"] == "regression":
         tolerance = PREDICTION_TOLERANCE * max(float(np.abs(expected["predictions"]).max()), 1.0)

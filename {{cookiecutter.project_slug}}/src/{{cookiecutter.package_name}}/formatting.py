@@ -1,6 +1,8 @@
 """Small shared formats: rounded numbers, Markdown tables, short hashes and times, "did you mean" hints, plot rows."""
 
 import difflib
+import html
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -9,6 +11,8 @@ import pandas as pd
 
 # Rows of plot data as DVC and the report read them: [{"fpr": 0.0, "tpr": 0.1}, ...].
 Rows = list[dict[str, Any]]
+EXCERPT_CHARS = 160
+MARKUP = re.compile(r"([\\`*_\[\]|])")  # Markdown's inline markup characters, escaped with a backslash
 DECIMALS = 6  # metrics, statistics and plot points: stable across reruns, so git diffs stay quiet
 
 
@@ -62,3 +66,10 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """The hint ` (did you mean 'n_estimators'?)` for the closest choice, or nothing."""
     match = closest(word, choices)
     return f" (did you mean {match!r}?)" if match else ""
+
+
+def excerpt(text: str) -> str:
+    """A text as one line of a Markdown table, shown as written: cut at EXCERPT_CHARS, its markup escaped."""
+    text = " ".join(text.split())
+    text = text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS].rsplit(" ", 1)[0] + " …"
+    return MARKUP.sub(r"\\\1", html.escape(text, quote=False))  # <tag> as text; `code`, *emphasis*, | as text

@@ -6,43 +6,38 @@ from typing import Any
 
 import yaml
 
+from . import kinds
 from .errors import PipelineError
 from .formatting import closest
 from .paths import DVC_FILE, PARAMS_FILE
 
-MODELS = ("random_forest", "gradient_boosting", "hist_gradient_boosting", "linear", "svm")
-RECOMMENDER_MODELS = ("popularity", "item_knn", "als")  # train.task: recommend (modeling/recommenders.py)
-TAGGER_MODELS = ("crf",)  # train.task: entities (modeling/tagging.py)
 # In KNOWN a None is a leaf (any value), a dict the keys it may hold, and FREE keys checked elsewhere.
 FREE: dict[str, Any] = {}
-# The scikit-learn parameter names of a model named in train.model (modeling.estimators.parameter_names).
+# The scikit-learn parameter names of a model named in train.model (a kind's parameter_names).
 EstimatorParams = Callable[[str], list[str]]
-# Every key of params.yaml. train.hyperparams.<model> and train.search.space hold the estimator's
-# own parameter names: modeling/estimators.py and modeling/search.py check them against scikit-learn.
-KNOWN: dict[str, Any] = {
-    "data": {
-        **dict.fromkeys(("dataset", "path", "sep", "decimal", "target", "categorical", "text", "drop", "images")),
-        "interactions": dict.fromkeys(("user", "item", "rating", "time")),
-        "items": None,
-        "entities": None,
-    },
-    "prepare": dict.fromkeys(
-        ("split", "seed", "float32", "image_size", "color", "holdout", "min_history", "min_examples")
-    ),
-    "train": {
-        **dict.fromkeys(("task", "model", "seed", "backend", "k")),
-        "hyperparams": {model: FREE for model in (*MODELS, *RECOMMENDER_MODELS, *TAGGER_MODELS)},
-        "search": {**dict.fromkeys(("method", "cv", "iterations", "scoring")), "space": FREE},
-        "dask": dict.fromkeys(("scheduler", "workers", "timeout")),
-    },
+# The keys every kind shares; each kind adds its own (its CLAIMS, kinds.claims()). train.hyperparams.<model>
+# and train.search.space hold the estimator's own parameter names, which the kind checks itself.
+SHARED: dict[str, Any] = {
+    "data": dict.fromkeys(("path", "sep", "decimal")),
+    "prepare": {"seed": None},
+    "train": {**dict.fromkeys(("task", "model", "seed")), "hyperparams": {}},
     "monitor": dict.fromkeys(
         ("window", "min_rows", "p_value", "distance", "quality_metric", "min_labels", "max_drop", "max_mae_increase")
     ),
 }
 
 
+def known_keys() -> dict[str, Any]:
+    """Every key of params.yaml this project reads: the shared ones and the present kinds' claims."""
+    known = {section: dict(keys) for section, keys in SHARED.items()}
+    for section, keys in kinds.claims().items():
+        known[section] = {**known.get(section, {}), **keys}
+    known["train"]["hyperparams"] = {model: FREE for model in kinds.models()}
+    return known
+
+
 def load_params(
-    path: Path = PARAMS_FILE, sections: tuple[str, ...] = tuple(KNOWN), estimator_params: EstimatorParams | None = None
+    path: Path = PARAMS_FILE, sections: tuple[str, ...] = tuple(SHARED), estimator_params: EstimatorParams | None = None
 ) -> dict[str, Any]:
     """Return params.yaml as a dict, after checking that every key of `sections` is one the pipeline reads.
 
@@ -51,8 +46,9 @@ def load_params(
     """
     params = yaml.safe_load(path.read_text()) or {}
     model = str((params.get("train") or {}).get("model", "")) if isinstance(params, dict) else ""
-    known = {key: value if key in sections else FREE for key, value in KNOWN.items()}
-    hints = known_paths(KNOWN, estimator_params=estimator_params)
+    every = known_keys()
+    known = {key: value if key in sections else FREE for key, value in every.items()}
+    hints = known_paths(every, estimator_params=estimator_params)
     check_keys(params, {**dict.fromkeys(own_sections(path.parent / DVC_FILE), FREE), **known}, hints, model=model)
     return params
 

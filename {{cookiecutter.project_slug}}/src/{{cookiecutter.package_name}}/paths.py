@@ -19,5 +19,9 @@ MODEL_PATH = Path("models/model.joblib")
 MANIFEST_PATH = MODEL_PATH.with_suffix(".json")  # the manifest sits beside the model
 METRICS_PATH = Path("metrics/metrics.json")
 PLOTS_DIR = Path("plots")
+# Every plot file of either task, as dvc.yaml's plots list them: evaluate writes each one, the other
+# task's empty ([]), which `dvc plots show` leaves out without a warning. A csv project's task is
+# known only once trained, so the list cannot be chosen when the project is made.
+PLOT_NAMES = ("roc", "precision_recall", "confusion", "predictions", "residuals", "feature_importance")
 # What a retrain may change, and what the report site watches: the git-tracked outputs of dvc.yaml.
 OUTPUTS = ("dvc.lock", "models", "metrics", "plots", "reports")

@@ -6,11 +6,10 @@ from typing import Any
 
 from dvc.repo import Repo
 
+from .. import kinds
 from ..atomic import atomic_path
 from ..errors import run_main
 from ..formatting import cell
-from ..modeling.entity_metrics import baseline_table
-from ..modeling.ranking_metrics import lift_table
 from .commands import repro
 
 MARKER = "<!-- model-report -->"  # lets the PR comment be found and updated on later pushes
@@ -42,8 +41,8 @@ def build_report(base: str, ran: list[str]) -> str:
         metrics = repo.metrics.diff(a_rev=base, all=True).get("diff", {})  # unchanged ones too: the whole picture
         params = repo.params.diff(a_rev=base).get("diff", {})
     current = {name: values.get("new") for entries in metrics.values() for name, values in entries.items()}
-    lift = lift_table(current)  # a recommender's: is it still worth more than the most popular items?
-    tagging = baseline_table(current)  # a tagger's: does it find more than a lookup of known words?
+    # A kind's own tables: a recommender's lift over popularity, a tagger's gain over its baseline.
+    own = [section for kind in kinds.kinds() for section in kinds.part(kind, "pages").pr_tables(current)]
     stages = ", ".join(f"`{name}`" for name in ran) if ran else "none (the pipeline was up to date)"
     return "\n".join(
         [
@@ -55,8 +54,7 @@ def build_report(base: str, ran: list[str]) -> str:
             f"### Metrics against `{base}`",
             "",
             diff_table(metrics, "metric", base, change=True),
-            *(["### Against the popularity baseline (this branch)", "", lift] if lift else []),
-            *(["### Against the most-frequent-tag baseline (this branch)", "", tagging] if tagging else []),
+            *own,
             f"### Parameters against `{base}`",
             "",
             diff_table(params, "param", base, change=False),

@@ -1,22 +1,17 @@
 """The one door between training and serving: save a model with its manifest, load it only if it matches."""
 
 import hashlib
-import io
 import json
 import warnings
-import zipfile
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import joblib
-import numpy
 
 from ..atomic import atomic_path, write_json
 from ..errors import ModelIntegrityError
-from ..modeling.ranking import Recommender
-from ..modeling.tagger import EntityTagger
 from ..paths import MODEL_PATH
 from .manifest import Manifest
 
@@ -57,22 +52,16 @@ def save_model(
     model: Any,
     manifest: dict[str, Any],
     path: Path = MODEL_PATH,
-    onnx: bytes | None = None,
-    arrays: bytes | None = None,
-    tagger: bytes | None = None,
+    serving_copy: tuple[str, bytes | None] = (".onnx", None),
 ) -> Manifest:
     """Pickle `model`, write its serving copy, pin their hashes in the manifest; return it.
 
-    The serving copy is the checked ONNX model, a recommender's arrays (model.npz) or an entity
-    tagger's crfsuite file (model.crfsuite). Without an
-    ONNX copy, model.onnx is written empty: dvc.yaml's output must exist, and the manifest's onnx
+    The serving copy (suffix, content) is what the server reads instead of the pickle: the checked
+    ONNX model, a recommender's arrays (.npz) or an entity tagger's crfsuite file (.crfsuite).
+    Without content it is written empty: dvc.yaml's output must exist, and the manifest's onnx
     section says why serving uses the pickle. The files are replaced together, or not at all.
     """
-    copy_path, copy = (path.with_suffix(".onnx"), onnx)
-    if arrays is not None:
-        copy_path, copy = path.with_suffix(".npz"), arrays
-    elif tagger is not None:
-        copy_path, copy = path.with_suffix(".crfsuite"), tagger
+    copy_path, copy = path.with_suffix(serving_copy[0]), serving_copy[1]
     with ExitStack() as stack:
         tmp = stack.enter_context(atomic_path(path))
         joblib.dump(model, tmp)
@@ -124,7 +113,13 @@ def load_model(path: Path = MODEL_PATH) -> LoadedModel:
             ModelVersionWarning,
             stacklevel=2,
         )
-    return LoadedModel(model=joblib.load(path), manifest=manifest)
+    try:
+        model = joblib.load(path)
+    except (ModuleNotFoundError, AttributeError) as exc:  # a class that moved or went since it was pickled
+        raise ModelIntegrityError(
+            f"{path} was pickled by an older version of this project's code ({exc}): retrain it with `dvc repro`"
+        ) from None
+    return LoadedModel(model=model, manifest=manifest)
 
 
 @dataclass(frozen=True)
@@ -169,65 +164,6 @@ def verified_bytes(file: Path, manifest: Manifest) -> bytes:
             "refusing to load it (restore it with `git checkout`/`dvc checkout`, or retrain with `dvc repro`)"
         )
     return content
-
-
-@dataclass(frozen=True)
-class LoadedRecommender:
-    """A verified models/model.npz as a Recommender, and the manifest: no pickle is read."""
-
-    recommender: Recommender
-    manifest: Manifest
-    file: str
-    sha256: str
-
-
-def load_recommender(path: Path = MODEL_PATH) -> LoadedRecommender:
-    """Read a recommender's arrays (model.npz beside `path`) only if their sha256 matches the manifest."""
-    manifest = read_manifest(path)
-    if manifest.get("task") != "recommend":
-        raise ModelIntegrityError(f"{manifest_path(path)} describes a {manifest.get('task')} model, not a recommender")
-    file = path.with_suffix(".npz")
-    content = verified_bytes(file, manifest)
-    with numpy.load(io.BytesIO(content), allow_pickle=False) as arrays:  # arrays only: never code
-        recommender = Recommender.from_arrays(arrays)
-    return LoadedRecommender(recommender, manifest, file.name, hashlib.sha256(content).hexdigest())
-
-
-@dataclass(frozen=True)
-class LoadedTagger:
-    """A verified models/model.crfsuite opened by crfsuite, and the manifest: no pickle is read."""
-
-    tagger: EntityTagger
-    manifest: Manifest
-    file: str
-    sha256: str
-
-
-def load_tagger(path: Path = MODEL_PATH) -> LoadedTagger:
-    """Open an entity tagger's crfsuite file (model.crfsuite beside `path`) only if its sha256 matches the manifest."""
-    manifest = read_manifest(path)
-    if manifest.get("task") != "entities" or "tagger" not in manifest:
-        raise ModelIntegrityError(f"{manifest_path(path)} describes a {manifest.get('task')} model, not a tagger")
-    file = path.parent / manifest["tagger"]["file"]
-    content = verified_bytes(file, manifest)
-    tagger = EntityTagger(content, manifest["tagger"]["labels"])
-    tagger.tagger()  # crfsuite reads the bytes now: a damaged file fails here, not at the first request
-    return LoadedTagger(tagger, manifest, file.name, hashlib.sha256(content).hexdigest())
-
-
-def recommender_bytes(recommender: Recommender) -> bytes:
-    """A recommender's arrays as an .npz file's content: the same arrays give the same bytes, so the same sha256.
-
-    numpy.savez stamps each member with the time of writing; a fixed stamp keeps a rerun's file identical.
-    """
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, array in recommender.arrays().items():
-            member = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            member.compress_type = zipfile.ZIP_DEFLATED
-            with archive.open(member, "w", force_zip64=True) as handle:
-                numpy.lib.format.write_array(handle, numpy.asanyarray(array), allow_pickle=False)
-    return buffer.getvalue()
 
 
 def onnx_session(content: bytes, threads: int = 1) -> "InferenceSession":

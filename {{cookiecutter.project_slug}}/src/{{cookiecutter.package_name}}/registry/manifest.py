@@ -4,7 +4,9 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 from ..data.schema import Feature
 
-__all__ = ["Feature", "Manifest", "OnnxCheck", "OnnxInput", "OnnxOutputs", "RecommenderInfo", "TaggerInfo"]
+__all__ = ["Feature", "Manifest", "OnnxCheck", "OnnxInput", "OnnxOutputs", "RecommenderInfo", "Row", "TaggerInfo"]
+
+Row = dict[str, Any]  # one validated instance: feature name -> value; a missing value is None or left out
 
 
 class OnnxInput(TypedDict):

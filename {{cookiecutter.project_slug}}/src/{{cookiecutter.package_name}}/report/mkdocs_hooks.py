@@ -18,19 +18,12 @@ def project_root(config: Any) -> Path:
 
 def on_config(config: Any) -> Any:
     """List the model's own page in the nav, after Metrics: an image model's gallery, a recommender's, a tagger's."""
-    from {{ cookiecutter.package_name }}.report import entities, recommendations
-    from {{ cookiecutter.package_name }}.report.images import GALLERY_PAGE, has_gallery
-    from {{ cookiecutter.package_name }}.report.pages import read_json
+    from {{ cookiecutter.package_name }}.report.pages import own_page, read_json
 
     nav, manifest = config["nav"], read_json(project_root(config) / MANIFEST_PATH)
-    if has_gallery(manifest):
-        title, page = "Gallery", GALLERY_PAGE
-    elif recommendations.is_recommender(manifest):
-        title, page = "Recommendations", recommendations.PAGE
-    elif entities.is_tagger(manifest):
-        title, page = "Entities", entities.PAGE
-    else:
+    if manifest is None or (own := own_page(manifest)) is None:
         return config
+    title, page = own
     if nav is None:
         return config  # no nav: MkDocs lists every page itself
     pages = [entry.values() if isinstance(entry, dict) else [entry] for entry in nav]

@@ -2,12 +2,11 @@
 
 from typing import Any
 
-from ..formatting import cell, counted, short, table, when
+from ..formatting import cell, counted, excerpt, short, table, when
 from ..monitoring.drift import numbers
 from ..monitoring.verdicts import DRIFT, FAILED, OK, QUALITY, TOO_LITTLE
 from ..paths import MONITORING_PATH
 from . import charts
-from .text import excerpt
 
 MONITORING_PAGE = "monitoring.md"
 ASSETS = "assets/monitoring"

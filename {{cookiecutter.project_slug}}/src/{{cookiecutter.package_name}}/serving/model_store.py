@@ -3,6 +3,7 @@
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from ..errors import ModelIntegrityError
 from ..paths import PREDICTIONS_REFERENCE_PATH
 from ..registry.artifacts import manifest_path
+from ..registry.manifest import Manifest
 from . import conf, metrics
 from .release import release_of
 from .runtime import Runtime, load_runtime
@@ -39,6 +41,9 @@ class ModelStore:
         self._lock = threading.Lock()
         self._served: Served | None = None
         self._failure: tuple[tuple, str] | None = None
+        # Told of each model loaded: the app's ready() adds the database's record of it (records.py), so
+        # this cache needs no import of the ORM code that imports it back.
+        self.on_load: list[Callable[[Manifest], None]] = []
 
     @staticmethod
     def model_path() -> Path:
@@ -79,9 +84,8 @@ class ModelStore:
             limits = conf.setting("SERVING_MAX_ROWS"), conf.setting("SERVING_MAX_TEXT_CHARS")
             self._served = Served(loaded, request_model(loaded.manifest["features"], *limits))
             self._failure = None
-        from .records import register_on_startup  # the records need the ORM, ready only after setup
-
-        register_on_startup(loaded.manifest)
+        for listener in self.on_load:  # the app's ready() adds records.register_on_startup: the ORM is set up
+            listener(loaded.manifest)
         metrics.model_served(loaded.manifest, loaded.name)
         metrics.test_shares(test_answers(self.model_path()), loaded.manifest)
         return self._served

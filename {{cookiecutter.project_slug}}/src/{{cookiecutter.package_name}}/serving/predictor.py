@@ -6,8 +6,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..formatting import DECIMALS
-from ..modeling.portable import Row
-from ..registry.manifest import Manifest
+from ..registry.manifest import Manifest, Row
 from .runtime import Runtime
 
 

@@ -1,210 +1,26 @@
-"""The runtime that answers: onnxruntime over models/model.onnx when train's check passed, else the verified pickle.
+"""The runtime that answers: the served model's kind loads it (its runtime.py), verified, as SERVING_RUNTIME asks.
 
-SERVING_RUNTIME chooses: `auto` (the default) serves the ONNX model when the manifest says it
-passed its check and the pickle otherwise; `onnx` refuses a model without a checked ONNX file;
-`sklearn` serves the pickle. Under ONNX the pickle is never read, and scikit-learn never imported.
+SERVING_RUNTIME chooses for a table model: `auto` (the default) serves the ONNX model when the
+manifest says it passed its check and the pickle otherwise; `onnx` refuses a model without a
+checked ONNX file; `sklearn` serves the pickle. A recommender serves its arrays and a tagger
+crfsuite's file, whatever it says: never a pickle.
 """
 
-import logging
-import os
-import threading
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-import pandas as pd
-
-from ..data.images import pixel_columns
-from ..data.schema import image_feature
+from .. import kinds
 from ..errors import ModelIntegrityError
-from ..modeling.portable import FeedPlan, Row, feed_plan, onnx_feed
-from ..modeling.predict import predict_once
-from ..modeling.ranking import Recommender
-from ..modeling.tagger import EntityTagger
-from ..registry.artifacts import (
-    load_model,
-    load_portable,
-    load_recommender,
-    load_tagger,
-    onnx_session,
-    onnx_unavailable,
-    read_manifest,
-)
-from ..registry.manifest import Manifest
+from ..registry.artifacts import read_manifest
+from ..registry.runtime import Runtime
 
-log = logging.getLogger(__name__)
+__all__ = ["RUNTIMES", "Runtime", "load_runtime"]
 
 RUNTIMES = ("auto", "onnx", "sklearn")
-ARRAYS = "arrays"  # a recommender's runtime: its verified model.npz, whatever SERVING_RUNTIME says
-CRFSUITE = "crfsuite"  # an entity tagger's: its verified model.crfsuite, whatever SERVING_RUNTIME says
-
-
-@dataclass(frozen=True)
-class Runtime:
-    """A verified model ready to answer: which runtime, the file it serves and that file's sha256."""
-
-    name: str
-    manifest: Manifest
-    file: str
-    sha256: str
-
-    def predict(self, rows: list[Row]) -> tuple[np.ndarray, np.ndarray | None]:
-        """The predictions and, for a classifier, the class probabilities of validated rows."""
-        raise NotImplementedError
-
-    def open(self) -> None:
-        """Ready this process to answer (the pickle is ready once loaded)."""
-
-    def close(self) -> None:
-        """Release what this process opened to answer (nothing, for the pickle)."""
-
-
-@dataclass(frozen=True)
-class OnnxRunner(Runtime):
-    """models/model.onnx, verified, in one onnxruntime session per process; inputs straight from the values.
-
-    The session is made in the process that predicts, never before a fork: gunicorn's master
-    verifies the file at start-up and each worker opens its session (gunicorn.conf.py's post_fork).
-    """
-
-    content: bytes = b""
-    plan: FeedPlan = field(default_factory=list)  # the graph's inputs and the features they read
-    outputs: list[str] = field(default_factory=list)  # the probabilities of a classifier, else the label
-    classes: np.ndarray | None = None  # a classifier's labels, in the order of its probabilities
-    sessions: dict[int, Any] = field(default_factory=dict)  # by process id: one per process
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def session(self) -> Any:
-        """This process's session, made on first use."""
-        session = self.sessions.get(os.getpid())
-        if session is None:
-            with self.lock:
-                if os.getpid() not in self.sessions:
-                    self.sessions[os.getpid()] = onnx_session(self.content)
-                session = self.sessions[os.getpid()]
-        return session
-
-    def open(self) -> None:
-        """Make this process's session now rather than at its first request."""
-        self.session()
-
-    def close(self) -> None:
-        """Drop this process's session (a worker on its way out); the next request would open another."""
-        with self.lock:
-            self.sessions.pop(os.getpid(), None)
-
-    def predict(self, rows: list[Row]) -> tuple[np.ndarray, np.ndarray | None]:
-        """Run the graph; a classifier's prediction is its most probable class, as the pickle's predict_once."""
-        feed = onnx_feed(self.plan, rows)
-        (output,) = self.session().run(self.outputs, feed)
-        if self.classes is not None:
-            return self.classes[output.argmax(axis=1)], output
-        if output.dtype == np.float32:  # float32's shortest decimals (151.2345), not its float64 expansion
-            return output.ravel().astype(str).astype(float), None
-        return output.ravel(), None
-
-
-@dataclass(frozen=True)
-class SklearnRunner(Runtime):
-    """The hash-verified pickle: the fallback for a model that did not convert (or SERVING_RUNTIME=sklearn)."""
-
-    model: Any = None
-
-    def predict(self, rows: list[Row]) -> tuple[np.ndarray, np.ndarray | None]:
-        """The pipeline over the DataFrame it was trained on."""
-        return predict_once(self.model, frame(rows, self.manifest))
-
-
-@dataclass(frozen=True)
-class RecommenderRunner(Runtime):
-    """A recommender's verified arrays (models/model.npz): it ranks items (modeling/ranking.py), predicts no rows."""
-
-    recommender: Recommender | None = None
-
-    def predict(self, rows: list[Row]) -> tuple[np.ndarray, np.ndarray | None]:
-        raise ModelIntegrityError("a recommender ranks items: POST /api/recommend, GET /api/items/{item}/similar")
-
-
-@dataclass(frozen=True)
-class TaggerRunner(Runtime):
-    """An entity tagger's verified crfsuite file (models/model.crfsuite): it finds entities in texts, not rows."""
-
-    tagger: EntityTagger | None = None
-
-    def predict(self, rows: list[Row]) -> tuple[np.ndarray, np.ndarray | None]:
-        raise ModelIntegrityError('an entity tagger reads texts: POST {"texts": [...]} to /api/entities')
-
-    def close(self) -> None:
-        """Nothing to release: each thread's crfsuite tagger goes with its thread."""
-
-
-def frame(rows: list[Row], manifest: Manifest) -> pd.DataFrame:
-    """Rows as the pipeline's DataFrame: numbers as floats, categories and texts as objects, pixels by column.
-
-    Built column by column with numpy, several times faster than pandas' per-row paths for the
-    small batches an API sees; None (or a nullable feature left out) becomes NaN, the missing value
-    the imputers know.
-    """
-    features = manifest["features"]
-    if image := image_feature(features):
-        pixels = np.vstack([row[image["name"]] for row in rows])
-        return pd.DataFrame(pixels, columns=pixel_columns(image["pixels"]))
-    data = {}
-    for feature in features:
-        values = [row.get(feature["name"]) for row in rows]
-        if feature["kind"] == "number":
-            data[feature["name"]] = np.array(values, dtype=float)
-        elif feature["kind"] == "text":  # a missing text is the empty string, as in training
-            data[feature["name"]] = np.array(["" if v is None else v for v in values], dtype=object)
-        else:
-            data[feature["name"]] = np.array([np.nan if v is None else v for v in values], dtype=object)
-    return pd.DataFrame(data)
-
-
-def onnx_runner(path: Path) -> OnnxRunner:
-    """The ONNX model beside `path`, verified by its sha256, in a one-thread session."""
-    portable = load_portable(path)
-    check = portable.manifest["onnx"]
-    outputs = check["outputs"] or {"label": "label", "probabilities": None}
-    probabilities = outputs["probabilities"] if portable.manifest["task"] == "classification" else None
-    return OnnxRunner(
-        name="onnx",
-        manifest=portable.manifest,
-        file=portable.file,
-        sha256=portable.sha256,
-        content=portable.content,
-        plan=feed_plan(check["inputs"], portable.manifest["features"]),
-        outputs=[outputs["label"] if probabilities is None else probabilities],
-        classes=None if probabilities is None else np.asarray(portable.manifest["classes"], dtype=object),
-    )
-
-
-def sklearn_runner(path: Path) -> SklearnRunner:
-    """The pickle at `path`, unpickled only after its sha256 matches the manifest."""
-    loaded = load_model(path)
-    return SklearnRunner(
-        name="sklearn", manifest=loaded.manifest, file=path.name, sha256=loaded.manifest["sha256"], model=loaded.model
-    )
 
 
 def load_runtime(path: Path, choice: str = "auto") -> Runtime:
-    """The runtime SERVING_RUNTIME chooses for the model at `path`; ModelIntegrityError says why there is none."""
+    """The runtime of the model at `path`, from its kind; ModelIntegrityError says why there is none."""
     if choice not in RUNTIMES:
         raise ModelIntegrityError(f"SERVING_RUNTIME must be one of {', '.join(RUNTIMES)}, not {choice!r}")
-    manifest = read_manifest(path)
-    if manifest.get("task") == "recommend":  # arrays, never the pickle
-        loaded = load_recommender(path)
-        return RecommenderRunner(ARRAYS, loaded.manifest, loaded.file, loaded.sha256, loaded.recommender)
-    if manifest.get("task") == "entities":  # crfsuite's own file, never the pickle
-        tagged = load_tagger(path)
-        return TaggerRunner(CRFSUITE, tagged.manifest, tagged.file, tagged.sha256, tagged.tagger)
-    if choice == "sklearn":
-        return sklearn_runner(path)
-    reason = onnx_unavailable(manifest)
-    if reason is None:
-        return onnx_runner(path)
-    if choice == "onnx":
-        raise ModelIntegrityError(f"SERVING_RUNTIME is onnx but {reason}")
-    log.info("serving the pickle: %s", reason)
-    return sklearn_runner(path)
+    runtime: Runtime = kinds.part(kinds.for_task(read_manifest(path).get("task")), "runtime").load(path, choice)
+    return runtime

@@ -10,8 +10,8 @@ from typing import Any
 
 from django import template
 
+from ...recommend.answers import MAX_K, NotARecommender, similar_answer
 from ...serving.model_store import ModelUnavailable
-from ...serving.recommend import MAX_K, NotARecommender, similar_answer
 
 register = template.Library()
 log = logging.getLogger(__name__)

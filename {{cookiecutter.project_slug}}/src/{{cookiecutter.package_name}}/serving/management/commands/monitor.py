@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import DatabaseError
 
+from .... import kinds
 from ....atomic import write_json
 from ....errors import DataError, PipelineError
 from ....formatting import counted
@@ -40,12 +41,6 @@ from ...monitored import (
 )
 
 EXIT = {OK: 0, DRIFT: 1, QUALITY: 1, TOO_LITTLE: 2, FAILED: 3}
-NOT_JUDGED = {
-    "recommend": "the served model is a recommender: it reads ids, not features to compare with training; "
-    "watch model_items_recommended_total by fallback in /metrics (unknown users and items) instead",
-    "entities": "the served model is an entity tagger: it reads free text, not features to compare with training; "
-    "watch model_entities_found_total by label against model_texts_tagged_total in /metrics instead",
-}
 
 
 class Command(BaseCommand):
@@ -128,8 +123,9 @@ def monitor(options: dict[str, Any], path: Path) -> dict[str, Any]:
     root, now = project_root(), datetime.now(UTC)
     limits = limits_of(root)
     window = window_of(options, limits, now)
-    if refusal := NOT_JUDGED.get(read_manifest(conf.model_path())["task"]):  # its answers are not logged either
-        raise PipelineError(refusal)
+    kind = kinds.for_task(read_manifest(conf.model_path())["task"])
+    if not kind.MONITORED:  # its answers are not logged either
+        raise PipelineError(kind.NOT_MONITORED)
     require_database()
     address = options.get("server") or os.environ.get("MONITOR_SERVER_URL")
     server = probe(address) if address else None
