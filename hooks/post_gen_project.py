@@ -68,6 +68,7 @@ DJANGO_PATHS = (
     "docs/django-site.md",
     ".github/workflows/monitor.yml",
     "src/{package}/serving",
+    "src/{package}/registry/runtime.py",
     "src/{package}/autolabel",
     "src/{package}/gitops/monitor_issue.py",
     "src/{package}/monitoring",
@@ -83,13 +84,16 @@ DJANGO_PATHS = (
     "tests/test_serving_entities.py",
     "tests/test_serving_recommend.py",
     "tests/test_serving_runtime.py",
-    "src/{package}/table/router.py",  # each kind's endpoints, its example-app use and its predict_file
+    "src/{package}/table/runtime.py",  # each kind's runtime, endpoints, example-app use and predict_file
+    "src/{package}/table/router.py",
     "src/{package}/table/example.py",
     "src/{package}/table/batch.py",
+    "src/{package}/recommend/runtime.py",
     "src/{package}/recommend/router.py",
     "src/{package}/recommend/example.py",
     "src/{package}/recommend/batch.py",
     "src/{package}/recommend/answers.py",
+    "src/{package}/entities/runtime.py",
     "src/{package}/entities/router.py",
     "src/{package}/entities/example.py",
     "src/{package}/entities/batch.py",
@@ -164,6 +168,13 @@ def remove_entities(project: Path, package: str) -> None:
 
 
 REMOVE_KIND = {"table": remove_table, "recommend": remove_recommend, "entities": remove_entities}
+# The example app's migration that drops the tagger's `entities` column from the records of every other project.
+NO_ENTITIES_MIGRATION = "src/{package}/autolabel/migrations/0003_remove_record_entities.py"
+
+
+def keep_entities_column(project: Path, package: str) -> None:
+    """An entity tagger's records keep the entities it found: drop the migration that removes them elsewhere."""
+    (project / NO_ENTITIES_MIGRATION.format(package=package)).unlink(missing_ok=True)
 
 
 def remove_monitoring(project: Path) -> None:
@@ -245,7 +256,9 @@ def record_template(context: dict, project: Path) -> None:
         "skip": [],
     }
     (project / ".cruft.json").write_text(json.dumps(cruft, indent=2) + "\n")
-    (project / ".cookiecutter-replay.json").write_text(json.dumps({"cookiecutter": answers}, indent=2) + "\n")
+    # The replay also keeps the derived kind: cookiecutter replays answers as they are and renders nothing.
+    replay = answers | {"__kind": context["__kind"]}
+    (project / ".cookiecutter-replay.json").write_text(json.dumps({"cookiecutter": replay}, indent=2) + "\n")
     origin = f"{template} at {commit[:12]}" if commit else f"{template} (not a git clone: no commit recorded)"
     print(f"  recorded the template ({origin}) and the answers in .cruft.json")
 
@@ -259,6 +272,8 @@ def main(context_json: str, project: Path) -> int:
     for kind, remove in REMOVE_KIND.items():
         if kind != context["__kind"]:
             remove(project, context["package_name"])
+    if context["__kind"] == "entities":
+        keep_entities_column(project, context["package_name"])
     if context["use_django"] != "yes":
         remove_django(project, context["package_name"])
     elif context["__kind"] != "table":

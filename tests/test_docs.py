@@ -173,6 +173,42 @@ def test_cruft_update_brings_a_template_change_and_keeps_the_projects_edits(tmp_
     sh(str(BIN / "cruft"), "check", cwd=project)
 
 
+# A file of the package as it was cut by layer, before the task kinds moved into their folders.
+BY_LAYER = "{{cookiecutter.project_slug}}/src/{{cookiecutter.package_name}}/modeling/estimators.py"
+
+
+def test_cruft_update_from_before_the_kinds_moves_the_files_and_retrains_the_same_model(tmp_path: Path) -> None:
+    template = clone_template(tmp_path)
+    moved = sh("git", "log", "-1", "--format=%H", "--", BY_LAYER, cwd=template).stdout.strip()
+    before = sh("git", "rev-parse", f"{moved}^", cwd=template).stdout.strip()  # the last commit cut by layer
+    old = tmp_path / "old"
+    sh("git", "clone", "--quiet", str(template), str(old), cwd=tmp_path)
+    sh("git", "checkout", "--quiet", before, cwd=old)
+    sh(str(BIN / "cookiecutter"), "--no-input", str(old), cwd=tmp_path)  # the default answers: breast_cancer, Django
+    project = tmp_path / "my-ml-project"
+    package = project / "src" / "my_ml_project"
+    (project / ".venv").symlink_to(BIN.parent, target_is_directory=True)
+    src = {"PYTHONPATH": str(project / "src")}
+    sh(str(BIN / "dvc"), "repro", "--quiet", cwd=project, extra=src)
+    trained = {name: (project / name).read_bytes() for name in ("models/model.joblib", "metrics/metrics.json")}
+    recorded = json.loads((project / ".cruft.json").read_text())
+    recorded["template"] = recorded["context"]["cookiecutter"]["_template"] = str(template)  # the newest, not `old`
+    (project / ".cruft.json").write_text(json.dumps(recorded, indent=2))
+    sh("git", "add", "--all", cwd=project)
+    sh("git", "commit", "--quiet", "-m", "Trained before the kinds", cwd=project)
+
+    sh(str(BIN / "cruft"), "update", "--skip-apply-ask", cwd=project)
+    assert not list(project.rglob("*.rej"))
+    assert (package / "table" / "modeling" / "estimators.py").is_file() and (package / "kinds.py").is_file()
+    assert not any((package / name).exists() for name in ("modeling", "features", "recommend", "entities"))
+    assert "implicit" not in (project / "pyproject.toml").read_text()
+    load = "from my_ml_project.registry.artifacts import load_model; load_model()"
+    sh(str(BIN / "python"), "-c", load, cwd=project, extra=src)  # its pickle holds scikit-learn's classes only
+    ran = sh(str(BIN / "dvc"), "repro", cwd=project, extra=src).stdout  # the deps changed: every stage reruns
+    assert all(f"Running stage '{stage}'" in ran for stage in ("prepare", "train", "evaluate"))
+    assert {name: (project / name).read_bytes() for name in trained} == trained  # the same model, the same metrics
+
+
 def test_the_replay_file_bakes_the_same_project_again(tmp_path: Path) -> None:
     answers = ["--no-input", str(TEMPLATE), "dataset=wine", "use_django=no", "project_name=Replayed"]
     sh(str(BIN / "cookiecutter"), *answers, "--output-dir", str(tmp_path / "first"), cwd=tmp_path)

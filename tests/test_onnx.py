@@ -76,6 +76,6 @@ def test_own_features_fall_back_to_the_pickle_and_a_stale_copy_goes(customers: P
     try:
         custom.write_text(CUSTOM)
         reason = fell_back(customers, train(customers))
-        assert reason == "your own features (features/custom.py) are Python functions that ONNX cannot express"
+        assert reason == "your own features (table/features/custom.py) are Python functions that ONNX cannot express"
     finally:
         custom.write_text(original)

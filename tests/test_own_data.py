@@ -77,7 +77,7 @@ def test_iso_dates_become_date_features_the_api_and_data_page_accept(bake: Calla
     assert (profile["day"]["min"], profile["day"]["max"]) == ("2020-01-01T00:00:00", "2023-12-30T00:00:00")
     page = python(
         project,
-        f"import json; from {project.package}.report.pages import data_page; "
+        f"import json; from {project.package}.table.pages import data_page; "
         "print(data_page(json.load(open('reports/data_profile.json'))))",
     )
     assert "2020-01-01T00:00:00" in page and "2023-12-30T00:00:00" in page

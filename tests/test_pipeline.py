@@ -233,7 +233,7 @@ def test_the_data_page_and_the_manifest_agree_on_the_task(bake: Callable[..., Pr
     repro(project)
     assert project.json("models/model.json")["task"] == "regression"
     script = (
-        f"import json; from {project.package}.report.pages import data_page; "
+        f"import json; from {project.package}.table.pages import data_page; "
         "print(data_page(json.load(open('reports/data_profile.json'))))"
     )
     page = project.run(str(BIN / "python"), "-c", script).stdout

@@ -1,6 +1,8 @@
 """Shared fixtures: a scratch copy of the project's inputs to run stages in, and a trained model."""
 
+{% if cookiecutter.use_django == "yes" -%}
 import json
+{% endif -%}
 import shutil
 {%- if cookiecutter.use_django == "yes" %}
 from collections.abc import Callable, Iterator

@@ -60,7 +60,11 @@ def test_this_project_holds_one_kind_with_the_whole_interface() -> None:
     assert len(kinds.present()) == 1, "a bake holds the kind its dataset chose (hooks/post_gen_project.py)"
     for kind in kinds.kinds():
         assert kind.TASKS and kind.MODELS and isinstance(kind.MONITORED, bool) and callable(kind.claims)
-        for part in ("prepare", "train", "evaluate", "runtime", "pages"):
+{%- if cookiecutter.use_django == "yes" %}
+        for part in ("prepare", "train", "evaluate", "pages", "runtime", "router", "batch", "example"):
+{%- else %}
+        for part in ("prepare", "train", "evaluate", "pages"):
+{%- endif %}
             assert importlib.util.find_spec(f"{kind.__name__}.{part}"), f"{kind.__name__} lacks {part}.py"
 
 

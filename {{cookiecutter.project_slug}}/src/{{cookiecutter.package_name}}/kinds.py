@@ -2,9 +2,14 @@
 
 A kind's folder (table/, recommend/, entities/) holds everything of that kind: its `__init__.py`
 says what it claims of params.yaml (CLAIMS, MODELS, TASKS, MONITORED, claims()), and its modules
+{%- if cookiecutter.use_django == "yes" %}
 `prepare`, `train` and `evaluate` (the stages' work), `runtime` (load), `router` (the django-ninja
 endpoints), `batch` (predict_file), `pages` (site pages, PR-report tables) and `example` (how the
 example app uses it) do the rest.
+{%- else %}
+`prepare`, `train` and `evaluate` (the stages' work) and `pages` (site pages, PR-report tables) do
+the rest.
+{%- endif %}
 Shared layers never import a kind: they ask here, by name, so a bake that holds one kind imports
 nothing of the others (the post-generation hook removed their folders). docs/architecture.md
 walks through adding one.
@@ -32,7 +37,7 @@ def kinds() -> list[ModuleType]:
 
 
 def part(kind: ModuleType, module: str) -> ModuleType:
-    """One module of a kind: `prepare`, `train`, `evaluate`, `runtime`, `router`, `batch`, `pages` or `example`."""
+    """One module of a kind: `prepare`, `train`, `evaluate`, `pages`{% if cookiecutter.use_django == "yes" %}, `runtime`, `router`, `batch` or `example`{% endif %}."""
     return importlib.import_module(f"{kind.__name__}.{module}")
 
 

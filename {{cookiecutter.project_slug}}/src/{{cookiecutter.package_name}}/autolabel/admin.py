@@ -3,7 +3,9 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+{%- if cookiecutter.__kind == "entities" %}
 from django.utils.html import format_html, format_html_join
+{%- endif %}
 from django.utils.translation import ngettext
 
 from ..serving.model_store import ModelUnavailable, store
@@ -15,8 +17,13 @@ class RecordAdmin(admin.ModelAdmin):
     list_display = ("__str__", "label", "confidence", "model_version", "labelled_at", "label_error")
     list_filter = ("label", "model_version")
     search_fields = ("text", "label")
+{%- if cookiecutter.__kind == "entities" %}
     readonly_fields = ("tagged_text", *LABEL_FIELDS, "created")
+{%- else %}
+    readonly_fields = (*LABEL_FIELDS, "created")
+{%- endif %}
     actions = ("relabel",)
+{%- if cookiecutter.__kind == "entities" %}
 
     @admin.display(description="Entities in the text")
     def tagged_text(self, record: Record) -> str:
@@ -33,6 +40,7 @@ class RecordAdmin(admin.ModelAdmin):
             (format_html("<mark>{}</mark> <sup>{}</sup>", text, label) if label else text,) for text, label in parts
         )
         return format_html_join("", "{}", marked)
+{%- endif %}
 
     @admin.action(description="Relabel with the current model")
     def relabel(self, request: HttpRequest, queryset: QuerySet[Record]) -> None:

@@ -37,14 +37,17 @@ def label(record: "Record") -> None:
         reason = f"model unavailable: {exc}" if isinstance(exc, ModelUnavailable) else str(exc)
         log.warning("record %s not labelled: %s", record.pk or "(new)", reason)
         record.label, record.confidence, record.model_version, record.labelled_at = "", None, "", None
+{%- if cookiecutter.__kind == "entities" %}
         record.entities, record.label_error = [], reason
         return
     record.label = str(answer["predictions"][0])[:255]
-    record.entities = answer.get("entities", [])
-    if "entities" in answer:
-        record.confidence = answer["confidence"]
-    else:
-        record.confidence = max(answer["probabilities"][0]) if answer.get("probabilities") else None
+    record.entities, record.confidence = answer["entities"], answer["confidence"]  # its least sure find
+{%- else %}
+        record.label_error = reason
+        return
+    record.label = str(answer["predictions"][0])[:255]
+    record.confidence = max(answer["probabilities"][0]) if answer.get("probabilities") else None
+{%- endif %}
     record.model_version = answer["model"]["version"]
     record.labelled_at = timezone.now()
     record.label_error = ""

@@ -1,7 +1,11 @@
+{% if cookiecutter.__kind == "entities" -%}
 """A record of your own site (a text, an image or a table row) that the served model labels when it is saved.
 
 An entity tagger tags the record's text instead: `entities` holds what it found, `label` their labels.
 """
+{%- else -%}
+"""A record of your own site (a text, an image or a table row) that the served model labels when it is saved."""
+{%- endif %}
 
 from typing import Any
 
@@ -10,7 +14,11 @@ from django.db import models
 from . import labelling
 
 # What labelling writes: saved with the record, whatever update_fields a caller names.
+{%- if cookiecutter.__kind == "entities" %}
 LABEL_FIELDS = ("label", "entities", "confidence", "model_version", "labelled_at", "label_error")
+{%- else %}
+LABEL_FIELDS = ("label", "confidence", "model_version", "labelled_at", "label_error")
+{%- endif %}
 
 
 class Record(models.Model):
@@ -21,12 +29,14 @@ class Record(models.Model):
     image = models.FileField(upload_to="records/", blank=True, help_text="An image file, for an image model.")
     row = models.JSONField(default=dict, blank=True, help_text='The table inputs: {"feature": value, ...}.')
     label = models.CharField(max_length=255, blank=True, editable=False)
+{%- if cookiecutter.__kind == "entities" %}
     entities = models.JSONField(
         default=list,
         blank=True,
         editable=False,
         help_text='An entity tagger\'s finds in the text: [{"start", "end", "label", "text", "confidence"}].',
     )
+{%- endif %}
     confidence = models.FloatField(
         null=True, blank=True, editable=False, help_text="The top class probability (a tagger's: its least sure find)."
     )

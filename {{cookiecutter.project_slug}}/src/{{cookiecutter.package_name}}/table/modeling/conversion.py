@@ -55,7 +55,9 @@ def portable_copy(model: BaseEstimator, schema: list[Feature]) -> BaseEstimator:
     would read one column of a named input.
     """
     if any(isinstance(step, OwnFeatures) for step in steps(model)):
-        raise NotConvertible("your own features (features/custom.py) are Python functions that ONNX cannot express")
+        raise NotConvertible(
+            "your own features (table/features/custom.py) are Python functions that ONNX cannot express"
+        )
     portable = copy.deepcopy(model)
     positions = input_positions(schema)
     numbers = {feature["name"] for feature in schema if feature["kind"] == "number"}
