@@ -62,6 +62,7 @@ bench: $(VENV)/.installed $(MLFLOW_VENV)/bin/mlflow $(SPACY_VENV)/bin/spacy ## M
 	$(BIN)/python benchmarks/bench_inputs.py
 	MLFLOW_PYTHON=$(abspath $(MLFLOW_VENV))/bin/python $(BIN)/python benchmarks/bench_serving.py
 	$(BIN)/python benchmarks/bench_monitoring.py
+	$(BIN)/python benchmarks/bench_kinds.py
 	$(BIN)/python benchmarks/bench_recommend.py
 	SPACY_PYTHON=$(abspath $(SPACY_VENV))/bin/python $(BIN)/python benchmarks/bench_entities.py
 

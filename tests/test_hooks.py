@@ -136,6 +136,33 @@ def test_remove_sample_data_keeps_the_chosen_datasets_files(tmp_path: Path) -> N
     assert sorted(path.name for path in raw.iterdir()) == ["docstrings.LICENSE", "docstrings.csv"]
 
 
+@pytest.mark.parametrize("kind", ["table", "recommend", "entities"])
+def test_remove_kind_drops_its_folder_tests_and_example_app_pieces_and_nothing_else(tmp_path: Path, kind: str) -> None:
+    package = tmp_path / "src" / "pkg"
+    paths = {
+        name.format(package="pkg")
+        for other in post_gen.KIND_PATHS
+        for name in (f"src/{{package}}/{other}/__init__.py", *post_gen.KIND_PATHS[other])
+    }
+    for name in paths:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x\n")
+    (package / "kinds.py").write_text("x\n")
+    post_gen.REMOVE_KIND[kind](tmp_path, "pkg")
+    assert not (package / kind).exists()
+    assert not any((tmp_path / name.format(package="pkg")).exists() for name in post_gen.KIND_PATHS[kind])
+    others = [other for other in post_gen.KIND_PATHS if other != kind]
+    assert all((package / other).is_dir() for other in others) and (package / "kinds.py").is_file()
+
+
+def test_a_taggers_records_keep_their_entities_column(tmp_path: Path) -> None:
+    migration = tmp_path / post_gen.NO_ENTITIES_MIGRATION.format(package="pkg")
+    migration.parent.mkdir(parents=True)
+    migration.write_text("x\n")
+    post_gen.keep_entities_column(tmp_path, "pkg")
+    assert not migration.exists()
+
+
 @pytest.mark.parametrize("license_name", DEFAULTS["license"])
 def test_remove_license_choices_keeps_the_chosen_text(tmp_path: Path, license_name: str) -> None:
     (tmp_path / "licenses").mkdir()
@@ -173,11 +200,13 @@ def test_a_local_template_is_recorded_by_its_absolute_path_and_commit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("PWD", str(TEMPLATE.parent))  # where `cookiecutter main` was typed
-    context = {"_template": TEMPLATE.name, "_repo_dir": TEMPLATE.name, "_checkout": None, "dataset": "wine"}
+    context = {"_template": TEMPLATE.name, "_repo_dir": TEMPLATE.name, "_checkout": None, "dataset": "wine",
+               "__kind": "table"}  # fmt: skip
     post_gen.record_template(context, tmp_path)
     cruft = json.loads((tmp_path / ".cruft.json").read_text())
     assert cruft["template"] == str(TEMPLATE) and len(cruft["commit"]) == 40
     recorded = {"dataset": "wine", "_template": str(TEMPLATE), "_commit": cruft["commit"]}
     assert cruft["context"]["cookiecutter"] == recorded
-    assert json.loads((tmp_path / ".cookiecutter-replay.json").read_text()) == {"cookiecutter": {"dataset": "wine"}}
+    replay = {"dataset": "wine", "__kind": "table"}  # the derived kind too: a replay renders nothing
+    assert json.loads((tmp_path / ".cookiecutter-replay.json").read_text()) == {"cookiecutter": replay}
     assert "recorded the template" in capsys.readouterr().out
