@@ -16,7 +16,7 @@ from .registry.artifacts import read_manifest
 def main() -> None:
     """Score the model the manifest describes, then write its metrics and plots."""
     manifest = read_manifest(MODEL_PATH)
-    metrics, plots = kinds.part(kinds.for_task(manifest.get("task")), "evaluate").evaluate(manifest)
+    metrics, plots = kinds.part(kinds.for_task(manifest.get("task")), "evaluate").evaluate()
     write_results(metrics, plots)
 
 

@@ -52,15 +52,10 @@ class EntitiesResponse(BaseModel):
     model: dict[str, str]
 
 
-class NotATagger(Exception):
-    """The served model is no entity tagger."""
-
-
 def served_tagger() -> tuple[TaggerRunner, EntityTagger]:
-    """The served tagger; ModelUnavailable, or NotATagger for another kind of model."""
+    """The served tagger (or ModelUnavailable): its router and example.py are handed a tagger's model only."""
     loaded = store.get().loaded
-    if not isinstance(loaded, TaggerRunner) or loaded.tagger is None:
-        raise NotATagger(f"the served model is a {loaded.manifest['task']} model, not an entity tagger")
+    assert isinstance(loaded, TaggerRunner) and loaded.tagger is not None  # kinds.py chose this kind by its task
     return loaded, loaded.tagger
 
 

@@ -5,7 +5,6 @@ from typing import Any
 from ..atomic import write_json
 from ..data.dtypes import read_parquet
 from ..paths import ENTITY_EXAMPLES_PATH, MODEL_PATH, TEST_PATH, TRAIN_PATH
-from ..registry.manifest import Manifest
 from .annotations import from_frame
 from .artifact import load_tagger
 from .metrics import entity_metrics
@@ -14,7 +13,7 @@ LIBRARIES = ("python-crfsuite", "seqeval", "pandas")
 HIGHLIGHTED = 5  # held-out texts the report draws with their true and found entities
 
 
-def evaluate(manifest: Manifest) -> tuple[dict[str, Any], dict[str, Any]]:
+def evaluate() -> tuple[dict[str, Any], dict[str, Any]]:
     """The entity scores of crfsuite's saved file, read through its hash check as serving reads it; no plots.
 
     A few held-out texts with their true and found entities go to the site's Entities page.

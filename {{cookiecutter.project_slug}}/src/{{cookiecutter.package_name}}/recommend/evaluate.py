@@ -4,7 +4,6 @@ from typing import Any
 
 from ..data.dtypes import read_parquet
 from ..paths import MODEL_PATH, TEST_PATH
-from ..registry.manifest import Manifest
 from .artifact import load_recommender
 from .ranking_metrics import ranking_metrics
 
@@ -13,7 +12,7 @@ ESTIMATORS = {"popularity": "Popularity", "item_knn": "CosineRecommender", "als"
 DEFAULT_K = 10
 
 
-def evaluate(manifest: Manifest) -> tuple[dict[str, Any], dict[str, Any]]:
+def evaluate() -> tuple[dict[str, Any], dict[str, Any]]:
     """The ranking metrics of the saved arrays, read through their hash check as serving reads them; no plots."""
     loaded = load_recommender(MODEL_PATH)
     return ranking_metrics(loaded.recommender, read_parquet(TEST_PATH), loaded.manifest["recommender"]["k"]), {}

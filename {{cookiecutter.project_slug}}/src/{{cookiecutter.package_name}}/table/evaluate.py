@@ -8,7 +8,6 @@ from ..data.reference import predictions_reference
 from ..data.schema import image_feature, split_xy
 from ..paths import MODEL_PATH, PREDICTIONS_REFERENCE_PATH, TEST_PATH
 from ..registry.artifacts import load_model
-from ..registry.manifest import Manifest
 from .modeling.metrics import cv_metrics, score
 from .modeling.plots import classification_plots, feature_importance, regression_plots
 from .modeling.predict import predict_table
@@ -16,7 +15,7 @@ from .modeling.predict import predict_table
 LIBRARIES = ("scikit-learn", "pandas", "numpy", "joblib", "skl2onnx", "onnx", "onnxruntime")
 
 
-def evaluate(manifest: Manifest) -> tuple[dict[str, Any], dict[str, Any]]:
+def evaluate() -> tuple[dict[str, Any], dict[str, Any]]:
     """The saved pipeline's metrics and plot data on the test split, and the binned answers the monitor reads."""
     loaded = load_model(MODEL_PATH)
     seed = loaded.manifest["params"]["train"]["seed"]
