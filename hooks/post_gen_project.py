@@ -77,6 +77,7 @@ DJANGO_PATHS = (
     "tests/test_log_spool.py",
     "tests/test_monitoring.py",
     "tests/test_report_monitoring.py",
+    "tests/test_image_dependencies.py",
     "tests/test_serving_api.py",
     "tests/test_serving_commands.py",
     "tests/test_serving_deploy.py",
@@ -84,6 +85,7 @@ DJANGO_PATHS = (
     "tests/test_serving_entities.py",
     "tests/test_serving_recommend.py",
     "tests/test_serving_runtime.py",
+    "src/{package}/table/pickled.py",
     "src/{package}/table/runtime.py",  # each kind's runtime, endpoints, example-app use and predict_file
     "src/{package}/table/router.py",
     "src/{package}/table/example.py",

@@ -2,12 +2,11 @@
 
 import difflib
 import html
+import math
 import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
-
-import pandas as pd
 
 # Rows of plot data as DVC and the report read them: [{"fpr": 0.0, "tpr": 0.1}, ...].
 Rows = list[dict[str, Any]]
@@ -18,7 +17,11 @@ DECIMALS = 6  # metrics, statistics and plot points: stable across reruns, so gi
 
 def rounded(value: Any) -> float | None:
     """A JSON-friendly float rounded to DECIMALS places; None for a missing value."""
-    return None if pd.isna(value) else round(float(value), DECIMALS)
+    try:
+        number = float(value)
+    except TypeError:  # None, or pandas' NA and NaT
+        return None
+    return None if math.isnan(number) else round(number, DECIMALS)
 
 
 def cell(value: Any, missing: str = "") -> str:

@@ -1,16 +1,9 @@
 """Dates in the raw data: text columns that are ISO 8601 dates become datetime columns."""
 
-from collections.abc import Sequence
-from typing import Any
-
-import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-
-# ISO 8601: a date, or a date and time (seconds and fraction optional), with an optional zone (Z, +01:00).
-ISO_DATE = r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
-
+from .date_parts import ISO_DATE
 
 # A text column where at least this share of the values are ISO 8601 dates holds dates with a few typos.
 DATE_SHARE = 0.9
@@ -51,12 +44,3 @@ def parse_dates(column: pd.Series) -> pd.Series:
             f"column {column.name!r} holds ISO 8601 dates, but data row {row + 1} is no real date: "
             f"{column.iloc[row]!r}; fix it, or list the column in data.categorical"
         ) from None
-
-
-def date_part_values(values: Sequence[Any] | pd.Series | np.ndarray, parts: Sequence[str]) -> np.ndarray:
-    """Dates (datetimes, or ISO 8601 text) as float32 [n, parts]: year, month, ...; NaN where missing, in UTC."""
-    column = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
-    dates = pd.Series(pd.to_datetime(column, format="ISO8601", utc=True))
-    if not parts:
-        return np.empty((len(dates), 0), dtype=np.float32)
-    return np.column_stack([getattr(dates.dt, part).to_numpy(dtype=np.float32, na_value=np.nan) for part in parts])

@@ -8,35 +8,20 @@ with the same `bin_counts`, so both sides are counted alike.
 
 import re
 from collections import Counter
-from itertools import pairwise
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from ..formatting import DECIMALS, rounded
-from .schema import Feature, feature_schema
+from ..registry.manifest import Feature
+from .bins import IMAGE_ASPECTS, OUTSIDE, Check
+from .schema import feature_schema
 
 BINS = 10  # a number's bins: the training deciles
-OUTSIDE = 1e-6  # how far (relative) inside the training range its end edges lie: more than float32's rounding
 TOP_CATEGORIES = 20  # a category's most frequent values get a bin each; the rest share "other"
 VOCABULARY = 20_000  # a text feature's most frequent training words; the others count as unknown
 WORDS = re.compile(r"(?u)\b\w\w+\b")  # TfidfVectorizer's default tokens
-MISSING, OTHER = "missing", "other"
-IMAGE_ASPECTS = ("brightness", "contrast")
-
-
-class Check(TypedDict):
-    """One watched aspect of a feature and its training distribution."""
-
-    name: str  # the feature, or "feature (aspect)"
-    feature: str
-    aspect: str
-    kind: Literal["number", "category"]
-    edges: list[float]  # number: the training range's ends around the deciles; a value goes right of each it reaches
-    values: list[str]  # category: the values with a bin of their own
-    counts: list[int]  # training rows per bin (bins(), then "missing")
-    summary: str
 
 
 def words(text: Any) -> list[str]:
@@ -54,11 +39,6 @@ def unknown_share(texts: pd.Series, known: set[str]) -> pd.Series:
     """Per text, the share of its words outside `known` (NaN for a text without words)."""
     shares = [np.mean([word not in known for word in found]) if (found := words(text)) else np.nan for text in texts]
     return pd.Series(shares, index=texts.index, dtype=float)
-
-
-def image_aspects(pixels: np.ndarray) -> dict[str, float]:
-    """An image's brightness (mean pixel) and contrast (their standard deviation), as the model sees it."""
-    return {"brightness": round(float(np.mean(pixels)), 6), "contrast": round(float(np.std(pixels)), 6)}
 
 
 def aspects(rows: pd.DataFrame, features: list[Feature], known_words: dict[str, set[str]]) -> dict[str, pd.Series]:
@@ -95,19 +75,6 @@ def aspects(rows: pd.DataFrame, features: list[Feature], known_words: dict[str, 
 def check_kind(feature: Feature, aspect: str) -> Literal["number", "category"]:
     """Whether an aspect is binned as numbers or counted as categories."""
     return "category" if feature["kind"] == "category" or aspect in ("month", "weekday") else "number"
-
-
-def bin_labels(check: Check) -> list[str]:
-    """The bins' names, for reports: '<= 6.98' (training's lowest), '6.98 to 11.7', ..., '>= 28.1'; or categories."""
-    if check["kind"] == "category":
-        return [*check["values"], OTHER, MISSING]
-    edges = [f"{0.0 if abs(edge) < 10 * OUTSIDE else edge:.4g}" for edge in check["edges"]]  # 0, not 1e-06
-    if not edges:
-        return ["any", MISSING]
-    if len(edges) == 2 and check["edges"][0] < check["edges"][1] and edges[0] == edges[1]:  # a constant
-        return [f"< {edges[0]}", f"= {edges[0]}", f"> {edges[0]}", MISSING]
-    inner = [f"{low} to {high}" for low, high in pairwise(edges)]
-    return [f"<= {edges[0]}", *inner, f">= {edges[-1]}", MISSING]
 
 
 def bin_counts(check: Check, values: pd.Series) -> np.ndarray:

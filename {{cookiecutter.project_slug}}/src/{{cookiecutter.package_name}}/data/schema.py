@@ -1,32 +1,11 @@
 """The features of a table: which columns are numbers, dates, categories or text (the manifest's feature schema)."""
 
-from typing import Literal, NotRequired, TypedDict
-
 import pandas as pd
+
+from ..registry.manifest import Feature
 
 # The numbers a date feature becomes; "hour" too when the times of day vary.
 DATE_PARTS = ("year", "month", "day_of_year", "day_of_week")
-
-
-class Feature(TypedDict):
-    """One input feature as the manifest records it, and as serving validates requests against it."""
-
-    name: str
-    dtype: str
-    kind: Literal["number", "category", "date", "text", "image"]
-    nullable: bool
-    categories: list[str] | None  # a category's values seen in training; None for numbers, dates and text
-    parts: NotRequired[list[str]]  # a date's parts (DATE_PARTS, and "hour" when times vary)
-    minimum: NotRequired[float]  # a number's bounds that keep the model's arithmetic finite (modeling/bounds.py)
-    maximum: NotRequired[float]
-    size: NotRequired[list[int]]  # an image's [width, height] and colour as the model sees it (data/images.py)
-    color: NotRequired[str]
-    pixels: NotRequired[int]
-
-
-def image_feature(schema: list[Feature]) -> Feature | None:
-    """The image feature of an image model (its one feature), or None for a model that reads tables or text."""
-    return next((feature for feature in schema if feature["kind"] == "image"), None)
 
 
 def split_xy(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, pd.Series]:

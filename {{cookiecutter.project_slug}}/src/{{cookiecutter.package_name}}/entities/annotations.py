@@ -18,12 +18,13 @@ import json
 import random
 from collections import Counter
 from pathlib import Path
-from typing import Any, NamedTuple
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import DataError
 from .tokens import tokenize
+
+if TYPE_CHECKING:  # the serving image, which imports this module's types, holds no pandas
+    import pandas as pd
 
 CONLL_SUFFIXES = (".conll", ".bio", ".iob", ".txt", ".tsv")
 SPAN_KEYS = ("label", "labels", "entities", "spans")
@@ -202,12 +203,14 @@ def require_examples(texts: list[Annotated], minimum: int, path: Path) -> Counte
     return counts
 
 
-def as_frame(texts: list[Annotated]) -> pd.DataFrame:
+def as_frame(texts: list[Annotated]) -> "pd.DataFrame":
     """Texts as the prepared table: the text, and its entities as JSON [[start, end, label], ...]."""
+    import pandas as pd
+
     return pd.DataFrame({"text": [t.text for t in texts], "entities": [json.dumps(t.entities) for t in texts]})
 
 
-def from_frame(frame: pd.DataFrame) -> list[Annotated]:
+def from_frame(frame: "pd.DataFrame") -> list[Annotated]:
     """The prepared table's texts and entities again."""
     return [
         Annotated(text, [(start, end, label) for start, end, label in json.loads(entities)])
@@ -215,7 +218,7 @@ def from_frame(frame: pd.DataFrame) -> list[Annotated]:
     ]
 
 
-def prepare_entities(data: dict[str, Any], prepare: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def prepare_entities(data: dict[str, Any], prepare: dict[str, Any]) -> tuple["pd.DataFrame", "pd.DataFrame", dict]:
     """The annotated texts of data.entities, split into train and held-out texts, and their profile."""
     path = Path(data["entities"])
     texts = read_annotations(path)

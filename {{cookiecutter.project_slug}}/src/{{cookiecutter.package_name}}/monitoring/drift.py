@@ -19,7 +19,8 @@ import pandas as pd
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import MonteCarloMethod, chi2_contingency
 
-from ..data.reference import Check, bin_counts, bin_labels, summary
+from ..data.bins import Check, bin_labels
+from ..data.reference import bin_counts, summary
 from ..formatting import rounded
 
 # The chi-square's p-value is found by drawing at least this many random tables with the same margins

@@ -9,11 +9,11 @@ from typing import Any
 
 import pandas as pd
 
-from ..data.reference import Check, aspects
-from ..data.schema import Feature
+from ..data.bins import Check
+from ..data.reference import aspects
 from ..errors import DataError
 from ..formatting import counted
-from ..registry.manifest import Manifest
+from ..registry.manifest import Feature, Manifest
 from .drift import compare, line
 from .live import live_metrics
 from .quality import QualityLimits, quality_line, quality_verdict

@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-import joblib
-
 from ..atomic import atomic_path, write_json
 from ..errors import ModelIntegrityError
 from ..paths import MODEL_PATH
@@ -61,6 +59,8 @@ def save_model(
     Without content it is written empty: dvc.yaml's output must exist, and the manifest's onnx
     section says why serving uses the pickle. The files are replaced together, or not at all.
     """
+    import joblib  # here, not at the top: the serving image holds no joblib when it serves model.onnx
+
     copy_path, copy = path.with_suffix(serving_copy[0]), serving_copy[1]
     with ExitStack() as stack:
         tmp = stack.enter_context(atomic_path(path))
@@ -102,7 +102,8 @@ def verify(path: Path = MODEL_PATH) -> Manifest:
 
 def load_model(path: Path = MODEL_PATH) -> LoadedModel:
     """Load the model only after its hash matches the manifest; warn on a scikit-learn version mismatch."""
-    import sklearn  # here, not at the top: serving from model.onnx never imports it
+    import joblib  # here, not at the top: serving from model.onnx never imports them
+    import sklearn
 
     manifest = verify(path)
     trained_with = manifest.get("versions", {}).get("scikit-learn")

@@ -33,7 +33,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from ..data.reference import bin_labels
+from ..data.bins import bin_labels
 from ..monitoring.verdicts import VERDICTS
 from ..registry.manifest import Manifest
 from . import conf

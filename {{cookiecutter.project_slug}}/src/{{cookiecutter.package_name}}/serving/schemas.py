@@ -7,8 +7,8 @@ from typing import Annotated, Any, NotRequired
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model, with_config
 from typing_extensions import TypedDict  # pydantic reads typing's TypedDict only from Python 3.12
 
-from ..data.dates import ISO_DATE
-from ..data.schema import Feature
+from ..data.date_parts import ISO_DATE
+from ..registry.manifest import Feature
 
 ISO_DATE_PATTERN = re.compile(ISO_DATE)
 

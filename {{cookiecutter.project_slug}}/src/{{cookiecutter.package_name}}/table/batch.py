@@ -6,11 +6,12 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
-from ..data.images import image_files, load_image, spec_of
+from ..data.image_folders import image_files
+from ..data.images import load_image, spec_of
 from ..data.load import as_categories, read_table
-from ..data.schema import image_feature
 from ..data.validate import separator_hint
 from ..errors import DataError
+from ..registry.manifest import image_feature
 from ..registry.runtime import Runtime
 from ..serving import conf
 from ..serving.model_store import Served

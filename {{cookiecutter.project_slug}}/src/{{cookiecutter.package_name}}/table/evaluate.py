@@ -5,9 +5,10 @@ from typing import Any
 from ..atomic import write_json
 from ..data.dtypes import read_parquet
 from ..data.reference import predictions_reference
-from ..data.schema import image_feature, split_xy
+from ..data.schema import split_xy
 from ..paths import MODEL_PATH, PREDICTIONS_REFERENCE_PATH, TEST_PATH
 from ..registry.artifacts import load_model
+from ..registry.manifest import image_feature
 from .modeling.metrics import cv_metrics, score
 from .modeling.plots import classification_plots, feature_importance, regression_plots
 from .modeling.predict import predict_table

@@ -5,10 +5,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from ..data.reference import image_aspects
-from ..data.schema import image_feature
+from ..data.bins import image_aspects
 from ..errors import DataError
-from ..registry.manifest import Feature
+from ..registry.manifest import Feature, image_feature
 from ..serving.model_store import Served
 from ..serving.predictor import predict_rows
 from ..serving.schemas import field_errors

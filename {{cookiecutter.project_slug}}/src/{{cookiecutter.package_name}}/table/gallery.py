@@ -8,12 +8,12 @@ from PIL import Image, ImageOps
 
 from ..data.dtypes import read_parquet
 from ..data.images import spec_of
-from ..data.schema import Feature, image_feature, split_xy
+from ..data.schema import split_xy
 from ..errors import ModelIntegrityError
 from ..formatting import excerpt
 from ..paths import MODEL_PATH, TEST_PATH
 from ..registry.artifacts import load_model
-from ..registry.manifest import Manifest
+from ..registry.manifest import Feature, Manifest, image_feature
 from .modeling.predict import predict_table
 
 GALLERY_PAGE = "gallery.md"

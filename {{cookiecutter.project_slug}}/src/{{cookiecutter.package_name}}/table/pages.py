@@ -9,10 +9,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..data.schema import image_feature
 from ..formatting import table
 from ..paths import TEST_PATH
-from ..registry.manifest import Manifest
+from ..registry.manifest import Manifest, image_feature
 from ..registry.versions import History
 from ..report.cards import NO_RUN, current_version
 from .gallery import GALLERY_PAGE, describe, gallery, has_gallery, image_of, image_section, size_and_color

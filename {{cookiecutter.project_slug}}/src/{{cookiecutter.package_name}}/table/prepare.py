@@ -7,7 +7,8 @@ from sklearn.model_selection import train_test_split
 
 from ..atomic import write_json
 from ..data.dtypes import compact
-from ..data.images import image_folder, image_spec, read_image_folder
+from ..data.image_folders import image_folder, read_image_folder
+from ..data.images import image_spec
 from ..data.load import load_dataset
 from ..data.prepared import check_tracked, write_parquet
 from ..data.reference import training_reference

@@ -4,8 +4,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..data.schema import Feature, feature_schema, split_xy
+from ..data.schema import feature_schema, split_xy
 from ..formatting import rounded
+from ..registry.manifest import Feature
 from .task import infer_task
 
 TOP_VALUES = 10

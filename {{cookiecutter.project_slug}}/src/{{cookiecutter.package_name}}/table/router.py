@@ -7,9 +7,9 @@ from django.http.multipartparser import MultiPartParserError
 from ninja import Router
 from pydantic import ValidationError
 
+from ..data.bins import image_aspects
 from ..data.images import ImageError, load_image, spec_of
-from ..data.reference import image_aspects
-from ..data.schema import image_feature
+from ..registry.manifest import image_feature
 from ..serving import conf, metrics
 from ..serving.http import STATUSES, Refusal, error, served_kind
 from ..serving.model_store import Served

@@ -13,16 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from ..data.images import pixel_columns
-from ..data.schema import image_feature
 from ..errors import ModelIntegrityError
-from ..registry.artifacts import load_model, load_portable, onnx_session, onnx_unavailable, read_manifest
-from ..registry.manifest import Manifest, Row
+from ..registry.artifacts import load_portable, onnx_session, onnx_unavailable, read_manifest
+from ..registry.manifest import Row
 from ..registry.runtime import Runtime
 from .modeling.portable import FeedPlan, feed_plan, onnx_feed
-from .modeling.predict import predict_once
 
 log = logging.getLogger(__name__)
 
@@ -72,40 +68,6 @@ class OnnxRunner(Runtime):
         return output.ravel(), None
 
 
-@dataclass(frozen=True)
-class SklearnRunner(Runtime):
-    """The hash-verified pickle: the fallback for a model that did not convert (or SERVING_RUNTIME=sklearn)."""
-
-    model: Any = None
-
-    def predict(self, rows: list[Row]) -> tuple[np.ndarray, np.ndarray | None]:
-        """The pipeline over the DataFrame it was trained on."""
-        return predict_once(self.model, frame(rows, self.manifest))
-
-
-def frame(rows: list[Row], manifest: Manifest) -> pd.DataFrame:
-    """Rows as the pipeline's DataFrame: numbers as floats, categories and texts as objects, pixels by column.
-
-    Built column by column with numpy, several times faster than pandas' per-row paths for the
-    small batches an API sees; None (or a nullable feature left out) becomes NaN, the missing value
-    the imputers know.
-    """
-    features = manifest["features"]
-    if image := image_feature(features):
-        pixels = np.vstack([row[image["name"]] for row in rows])
-        return pd.DataFrame(pixels, columns=pixel_columns(image["pixels"]))
-    data = {}
-    for feature in features:
-        values = [row.get(feature["name"]) for row in rows]
-        if feature["kind"] == "number":
-            data[feature["name"]] = np.array(values, dtype=float)
-        elif feature["kind"] == "text":  # a missing text is the empty string, as in training
-            data[feature["name"]] = np.array(["" if v is None else v for v in values], dtype=object)
-        else:
-            data[feature["name"]] = np.array([np.nan if v is None else v for v in values], dtype=object)
-    return pd.DataFrame(data)
-
-
 def onnx_runner(path: Path) -> OnnxRunner:
     """The ONNX model beside `path`, verified by its sha256, in a one-thread session."""
     portable = load_portable(path)
@@ -124,22 +86,15 @@ def onnx_runner(path: Path) -> OnnxRunner:
     )
 
 
-def sklearn_runner(path: Path) -> SklearnRunner:
-    """The pickle at `path`, unpickled only after its sha256 matches the manifest."""
-    loaded = load_model(path)
-    return SklearnRunner(
-        name="sklearn", manifest=loaded.manifest, file=path.name, sha256=loaded.manifest["sha256"], model=loaded.model
-    )
-
-
 def load(path: Path, choice: str) -> Runtime:
     """The runtime SERVING_RUNTIME chooses for the table model at `path`; ModelIntegrityError says why there is none."""
-    if choice == "sklearn":
-        return sklearn_runner(path)
-    reason = onnx_unavailable(read_manifest(path))
-    if reason is None:
-        return onnx_runner(path)
-    if choice == "onnx":
-        raise ModelIntegrityError(f"SERVING_RUNTIME is onnx but {reason}")
-    log.info("serving the pickle: %s", reason)
+    if choice != "sklearn":
+        reason = onnx_unavailable(read_manifest(path))
+        if reason is None:
+            return onnx_runner(path)
+        if choice == "onnx":
+            raise ModelIntegrityError(f"SERVING_RUNTIME is onnx but {reason}")
+        log.info("serving the pickle: %s", reason)
+    from .pickled import sklearn_runner  # here: the pickle needs pandas and scikit-learn, which the slim image lacks
+
     return sklearn_runner(path)

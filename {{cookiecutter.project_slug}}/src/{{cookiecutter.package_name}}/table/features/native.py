@@ -13,8 +13,8 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
-from ...data.schema import Feature
 from ...progress import chunks
+from ...registry.manifest import Feature
 from .custom import OWN_FEATURES
 
 # The model that bins numbers and handles missing values and categories itself (the native encoder).

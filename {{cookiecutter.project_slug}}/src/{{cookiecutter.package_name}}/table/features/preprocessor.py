@@ -12,8 +12,10 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from ...data.dates import date_part_values, parse_dates
-from ...data.schema import DATE_PARTS, Feature, image_feature
+from ...data.date_parts import date_part_values
+from ...data.dates import parse_dates
+from ...data.schema import DATE_PARTS
+from ...registry.manifest import Feature, image_feature
 from . import custom
 
 # Words of two or more letters or digits: a plain pattern that skl2onnx's TfidfVectorizer converter expresses.

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from ...data.schema import Feature
+from ...registry.manifest import Feature
 from .predict import predict_once
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)

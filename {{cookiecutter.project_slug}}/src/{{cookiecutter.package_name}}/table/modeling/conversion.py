@@ -14,8 +14,7 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
 
-from ...data.schema import Feature
-from ...registry.manifest import OnnxInput
+from ...registry.manifest import Feature, OnnxInput
 from ..features.preprocessor import DateParts, OwnFeatures
 
 # The highest ONNX operator set the graph may use (skl2onnx uses the lowest that expresses it): fixed, so

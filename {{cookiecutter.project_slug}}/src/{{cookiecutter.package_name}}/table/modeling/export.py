@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from ...data.schema import Feature, image_feature
-from ...registry.manifest import OnnxCheck, OnnxInput, OnnxOutputs
+from ...registry.manifest import Feature, OnnxCheck, OnnxInput, OnnxOutputs, image_feature
 from .conversion import NotConvertible, convert, graph_inputs, one_line, opset_of
 from .portable import Row, feed_plan, onnx_feed
 from .predict import predict_once

@@ -4,9 +4,9 @@ from typing import Any
 
 from sklearn.pipeline import Pipeline
 
-from ...data.schema import Feature, image_feature
 from ...errors import PipelineError
 from ...params import model_hyperparams
+from ...registry.manifest import Feature, image_feature
 from ..features.native import NATIVE_MODEL, native_categorical_mask
 from ..features.preprocessor import build_preprocessor
 from .estimators import UNSCALED, build_estimator

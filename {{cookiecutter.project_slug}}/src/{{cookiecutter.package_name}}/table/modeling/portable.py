@@ -11,16 +11,19 @@ from operator import itemgetter
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from ...data.dates import date_part_values
-from ...data.schema import Feature
-from ...registry.manifest import OnnxInput, Row
+from ...data.date_parts import date_part_values
+from ...registry.manifest import Feature, OnnxInput, Row
 
 
 def missing(value: Any) -> bool:
-    """Whether one value is missing: None, NaN, pandas' NA or NaT."""
-    return value is None or (np.ndim(value) == 0 and bool(pd.isna(value)))
+    """Whether one value is missing: None, NaN, pandas' NA or NaT (without pandas: the serving image has none)."""
+    if value is None or np.ndim(value) != 0:
+        return value is None
+    try:
+        return bool(value != value)  # NaN and NaT are the values never equal to themselves
+    except TypeError:  # pandas' NA: its comparisons are NA, whose truth is undefined
+        return True
 
 
 def numbers(rows: list[Row], names: list[str]) -> np.ndarray:
