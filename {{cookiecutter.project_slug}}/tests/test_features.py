@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.package_name }}.data.date_parts import date_part_values
 from {{ cookiecutter.package_name }}.data.schema import feature_schema
 from {{ cookiecutter.package_name }}.progress import progress
 from {{ cookiecutter.package_name }}.table.features import custom
@@ -38,6 +39,20 @@ def test_a_feature_of_your_own_sees_dates_as_training_did_when_the_api_sends_tex
     column = pipeline.named_steps["features"].transform(sent)[:, names.index("own__weekend")]
     assert column.tolist() == [0.0, 1.0]
     assert pipeline.predict(sent).shape == (2,)
+
+
+def test_a_dates_parts_with_numpy_alone_are_pandas_own_in_training_and_serving() -> None:
+    # the serving image has no pandas: the parts are computed with numpy, and must be pandas' in UTC
+    parts = ["year", "month", "day_of_year", "day_of_week", "hour"]
+    moments = pd.Series(pd.to_datetime(np.random.default_rng(0).integers(-2e9, 4e9, 2000), unit="s"))
+    moments[::9] = pd.NaT
+    texts = [*moments.dt.strftime("%Y-%m-%dT%H:%M:%S").where(moments.notna(), None)]
+    zoned = ["2024-02-29 23:30:05.5-02:30", "2024-12-31T23:30Z", "2024-03-15T09:30:00.123456789", "2024-03-15"]
+    for values in (moments, texts, zoned):  # a training column, and what a client sends
+        utc = pd.Series(pd.to_datetime(pd.Series(list(values), dtype=object), format="ISO8601", utc=True))
+        columns = [getattr(utc.dt, part).to_numpy(dtype=np.float32, na_value=np.nan) for part in parts]
+        expected = np.column_stack(columns)
+        assert np.array_equal(date_part_values(values, parts), expected, equal_nan=True)
 
 
 def test_the_default_encoder_outputs_float32() -> None:
