@@ -11,6 +11,12 @@ python="${BIN:-.venv/bin}/python"
 export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-${TMPDIR:-/tmp}/{{ cookiecutter.project_slug }}-metrics}"
 rm -rf "$PROMETHEUS_MULTIPROC_DIR"
 mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
-"$python" manage.py migrate --noinput
-"$python" manage.py collectstatic --noinput --verbosity 0
+# START_MIGRATE=no where a Job migrates before the rollout (deploy/); START_COLLECTSTATIC=no where the
+# files were collected at build time and the filesystem is read-only (the Dockerfile sets it).
+if [ "${START_MIGRATE:-yes}" != no ]; then
+  "$python" manage.py migrate --noinput
+fi
+if [ "${START_COLLECTSTATIC:-yes}" != no ]; then
+  "$python" manage.py collectstatic --noinput --verbosity 0
+fi
 exec "$python" -m gunicorn --config gunicorn.conf.py "$@"

@@ -66,30 +66,66 @@ def test_a_fallback_key_keeps_what_the_old_key_signed_valid() -> None:
     assert kept.returncode == 0 and kept.stdout.strip() == "session", kept.stderr
 
 
-def test_make_docker_names_the_image_and_the_served_version_after_the_release(tmp_path: Path) -> None:
-    # a checkout whose model is registered as model@v0.0.1, and a `docker` that records how it is called
+def registered_checkout(trained: Path, tmp_path: Path) -> Path:
+    """A checkout of the trained model, committed and registered as model@v0.0.1."""
     shutil.copy(PROJECT / "Makefile", tmp_path)
-    (tmp_path / "models").mkdir()
-    (tmp_path / "models" / "model.json").write_text(json.dumps({"sha256": "ab" * 32}))
+    shutil.copytree(trained / "models", tmp_path / "models")
     identity = ["-c", "user.name=T", "-c", "user.email=t@example.com"]
     register = [*identity, "tag", "-a", "model@v0.0.1", "-m", "Register"]
-    commands = [["init", "-q", "-b", "main"], ["add", "."], [*identity, "commit", "-qm", "Model"], register]
-    for command in commands:
+    for command in [["init", "-q", "-b", "main"], ["add", "."], [*identity, "commit", "-qm", "Model"], register]:
         subprocess.run(["git", *command], cwd=tmp_path, check=True, capture_output=True)
+    return tmp_path
+
+
+def recorded_engine(tmp_path: Path) -> Path:
+    """A `docker` that records each call, one line each: the build and push commands, not a real engine."""
     docker = tmp_path / "bin" / "docker"
     docker.parent.mkdir()
-    docker.write_text('#!/bin/sh\necho "$@" > "$(dirname "$0")/args"\n')
+    docker.write_text('#!/bin/sh\necho "$@" >> "$(dirname "$0")/calls"\n')
     docker.chmod(0o755)
+    return docker
+
+
+def test_make_docker_push_builds_the_served_runtimes_group_tagged_with_the_release(
+    trained: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "checkout").mkdir()
+    checkout, docker = registered_checkout(trained, tmp_path / "checkout"), recorded_engine(tmp_path)
+    sha256 = json.loads((checkout / "models" / "model.json").read_text())["sha256"]
     env = production_env(PATH=f"{docker.parent}{os.pathsep}{os.environ['PATH']}")
-    make = ["make", "docker", f"BIN={Path(sys.executable).parent}"]
-    result = subprocess.run(make, cwd=tmp_path, env=env, capture_output=True, text=True)
+    image, commit = "ghcr.io/acme/{{ cookiecutter.project_slug }}", "0123456789abcdef"
+    make = ["make", "docker-push", f"BIN={Path(sys.executable).parent}", "ENGINE=docker", f"IMAGE={image}"]
+    for group in ("", "monitor"):
+        command = [*make, f"COMMIT={commit}", f"GROUP={group}"]
+        result = subprocess.run(command, cwd=checkout, env=env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+    calls = [line.split() for line in (docker.parent / "calls").read_text().splitlines()]
+    served = [f"{image}:{tag}" for tag in ("model-v0.0.1", "latest", "sha-0123456")]
+    monitor = [name.replace(image, f"{image}-monitor") for name in served]
+    model = ["--build-arg", "MODEL_VERSION=model@v0.0.1", "--build-arg", f"MODEL_SHA256={sha256}"]
+    assert calls == [
+        ["build", "--build-arg", "DEPENDENCY_GROUP=serve", *model, *(o for n in served for o in ("--tag", n)), "."],
+        *(["push", name] for name in served),
+        ["build", "--build-arg", "DEPENDENCY_GROUP=monitor", *model, *(o for n in monitor for o in ("--tag", n)), "."],
+        *(["push", name] for name in monitor),
+    ]
+
+
+{% if cookiecutter.__kind == "table" -%}
+def test_a_model_served_from_its_pickle_gets_the_pickles_libraries_in_its_image(trained: Path, tmp_path: Path) -> None:
+    checkout = registered_checkout(trained, tmp_path)
+    manifest_path = checkout / "models" / "model.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["onnx"] = {"status": "fallback", "reason": "the check failed"}  # as train writes a failed check
+    manifest_path.write_text(json.dumps(manifest))
+    command = [sys.executable, "-m", "{{ cookiecutter.package_name }}.serving.image", "--engine", "podman", "--dry-run"]
+    result = subprocess.run(command, cwd=checkout, env=production_env(), capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    called = (docker.parent / "args").read_text().split()
-    image = "{{ cookiecutter.project_slug }}"
-    tags = ["-t", f"{image}:model-v0.0.1", "-t", f"{image}:latest"]
-    assert called == ["build", "--build-arg", "MODEL_VERSION=model@v0.0.1", *tags, "."]
+    build = ["podman", "build", "--format", "docker", "--build-arg", "DEPENDENCY_GROUP=serve-pickle"]
+    assert result.stdout.split()[:6] == build
 
 
+{% endif -%}
 def test_migrations_match_the_models() -> None:
     result = manage("makemigrations", "--check", "--dry-run", env=production_env())
     assert result.returncode == 0, result.stdout + result.stderr
