@@ -9,7 +9,10 @@ What makes it a runner and not the test's environment:
   between steps;
 - a step's `if:` may be a status function (`success()`, `failure()`, `always()`, `!cancelled()`);
 - GitHub's REST API is a local server (`GitHubAPI`) that records the issues and comments a step posts;
-- actions/upload-artifact copies its files to `Runner.artifacts`.
+- actions/upload-artifact copies its files to `Runner.artifacts`;
+- a step with an `id` gives the outputs it writes to `$GITHUB_OUTPUT` to `steps.<id>.outputs`; a job's
+  `outputs:` are kept for the jobs that need it (`needs.<job>.outputs`), and a job's `if:` may ask
+  whether one is empty.
 """
 
 from __future__ import annotations
@@ -152,6 +155,7 @@ class Runner:
     secrets: dict[str, str] = field(default_factory=lambda: {"GITHUB_TOKEN": "test-token"})
     steps: list[Step] = field(default_factory=list)
     artifacts: dict[str, list[Path]] = field(default_factory=dict)
+    outputs: dict[str, dict[str, str]] = field(default_factory=dict)  # by job: what `needs.<job>.outputs` reads
     runs: int = 0
 
     def __post_init__(self) -> None:
@@ -183,7 +187,14 @@ class Runner:
             "github.event.pull_request.number": str(event.get("pull_request", {}).get("number", "")),
             "github.ref": ref,
             **{f"secrets.{name}": value for name, value in self.secrets.items()},
+            **{
+                f"needs.{name}.outputs.{key}": value
+                for name, kept in self.outputs.items()
+                for key, value in kept.items()
+            },
         }
+        if not job_should_run(spec["jobs"][job].get("if"), context):
+            return []
         env = {
             "PATH": f"{self.tools}:{RUNNER_PATH}",
             "HOME": str(self.home),
@@ -194,6 +205,7 @@ class Runner:
             "RUNNER_TEMP": str(self.temp),
             "GITHUB_WORKSPACE": str(self.workspace),
             "GITHUB_REPOSITORY": self.repository,
+            "GITHUB_ACTOR": "acme-dev",
             "GITHUB_SERVER_URL": "https://github.com",
             "GITHUB_RUN_ID": str(self.runs),
             "GITHUB_API_URL": self.api.url,
@@ -216,7 +228,7 @@ class Runner:
             if not should_run(step.get("if"), failed):
                 continue
             if "uses" in step:
-                result = self.use(step["uses"], step.get("with", {}), ref, files)
+                result = self.use(step["uses"], expand_all(step.get("with", {}), context), ref, files)
             else:
                 step_env = env | expand_all(step.get("env", {}), context)
                 result = self.shell(expand(step["run"], context), step_env)
@@ -228,6 +240,11 @@ class Runner:
             files["path"].write_text("")
             env.update(read_env_file(files["env"]))
             files["env"].write_text("")
+            if "id" in step:
+                outputs = read_env_file(files["output"])  # the same format as $GITHUB_ENV
+                context |= {f"steps.{step['id']}.outputs.{key}": value for key, value in outputs.items()}
+            files["output"].write_text("")
+        self.outputs[job] = expand_all(spec["jobs"][job].get("outputs", {}), context)
         self.steps.extend(done)
         return done
 
@@ -251,7 +268,7 @@ class Runner:
         """The actions the baked workflows use, done as they do it here."""
         name = action.split("@")[0]
         if name == "actions/checkout":
-            return self.checkout(ref)
+            return self.checkout(ref, inputs.get("ref"))
         if name == "actions/setup-python":
             wanted = (self.workspace / inputs["python-version-file"]).read_text().strip()
             have = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -281,8 +298,8 @@ class Runner:
         self.artifacts[name] = [Path(shutil.copy(path, folder / path.name)) for path in found]
         return 0, f"uploaded {', '.join(path.name for path in found)} as {name}"
 
-    def checkout(self, ref: str) -> tuple[int, str]:
-        """actions/checkout with fetch-depth 0: all branches and tags, `ref` checked out, nothing else left.
+    def checkout(self, ref: str, commit: str | None = None) -> tuple[int, str]:
+        """actions/checkout with fetch-depth 0: all branches and tags, `ref` (or `commit`) checked out, nothing else.
 
         A second checkout in the same runner keeps `.venv`, as setup-python's cache would restore the
         packages; `make install` still runs in full.
@@ -295,7 +312,9 @@ class Runner:
         else:
             commands = [[*git, "fetch", "-q", "--tags", "--force", "origin", "+refs/heads/*:refs/remotes/origin/*"]]
         commands += [
-            [*git, "checkout", "-q", "-f", "-B", branch, f"origin/{branch}"],
+            [*git, "checkout", "-q", "-f", commit]
+            if commit
+            else [*git, "checkout", "-q", "-f", "-B", branch, f"origin/{branch}"],
             [*git, "clean", "-q", "-ffdx", "-e", ".venv"],
         ]
         output = []
@@ -316,7 +335,8 @@ def expand(text: str, context: dict[str, str]) -> str:
     """Replace each `${{ expression }}` by its value; an expression this stand-in does not know fails."""
 
     def value(match: re.Match[str]) -> str:
-        if match[1].startswith(("vars.", "secrets.")) and match[1] not in context:  # unset: empty, as on GitHub
+        unset = match[1].startswith(("vars.", "secrets.")) or ".outputs." in match[1]
+        if unset and match[1] not in context:  # unset: empty, as on GitHub
             return ""
         if match[1] not in context:
             raise KeyError(f"the runner stand-in has no value for ${{{{ {match[1]} }}}}")
@@ -335,6 +355,17 @@ def should_run(condition: str | None, failed: bool) -> bool:
     if text not in status:
         raise KeyError(f"the runner stand-in cannot evaluate the condition {condition!r}")
     return status[text]
+
+
+def job_should_run(condition: str | None, context: dict[str, str]) -> bool:
+    """A job's `if:`: none, or whether a value is empty (`needs.retrain.outputs.version != ''`)."""
+    if condition is None:
+        return True
+    left, operator, right = condition.strip().partition(" != " if " != " in condition else " == ")
+    if not operator or right.strip() != "''":
+        raise KeyError(f"the runner stand-in cannot evaluate the job condition {condition!r}")
+    empty = expand(f"${{{{ {left.strip()} }}}}", context) == ""
+    return not empty if operator.strip() == "!=" else empty
 
 
 def expand_all(values: dict[str, Any], context: dict[str, str]) -> dict[str, str]:

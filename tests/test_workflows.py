@@ -96,6 +96,29 @@ def test_a_pull_request_and_its_merge_on_a_hosted_runner(
     changed = origin_git(origin, "show", "--name-only", "--format=", "main").split()
     assert {"dvc.lock", "models/model.joblib", "models/model.json", "metrics/metrics.json"} <= set(changed)
 
+    # The new version's images: the image job on a runner whose `docker` records what it is asked (a dry run).
+    commit = origin_git(origin, "rev-parse", "main").strip()
+    assert runner.outputs["retrain"] == {"version": "model@v0.0.1", "commit": commit}
+    docker = runner.tools / "docker"
+    docker.write_text('#!/bin/sh\necho "$@" >> "$(dirname "$0")/docker.calls"\ncat >> "$(dirname "$0")/docker.stdin"\n')
+    docker.chmod(0o755)
+    steps = runner.run_job(project.path / WORKFLOWS / "retrain.yml", "image", "push", {}, "refs/heads/main")
+    assert [step.returncode for step in steps] == [0] * 5, runner.log()
+    calls = [line.split() for line in (runner.tools / "docker.calls").read_text().splitlines()]
+    assert calls[0] == ["login", "ghcr.io", "--username", "acme-dev", "--password-stdin"]
+    assert (runner.tools / "docker.stdin").read_text().strip() == "test-token"
+    sha256 = json.loads(origin_git(origin, "show", "main:models/model.json"))["sha256"]  # the retrained model
+    for image, build in (("ghcr.io/acme/project", calls[1]), ("ghcr.io/acme/project-monitor", calls[5])):
+        names = [f"{image}:{tag}" for tag in ("model-v0.0.1", "latest", f"sha-{commit[:7]}")]
+        group = "monitor" if image.endswith("-monitor") else "serve"
+        assert build[:3] == ["build", "--build-arg", f"DEPENDENCY_GROUP={group}"]
+        assert "MODEL_VERSION=model@v0.0.1" in build and f"MODEL_SHA256={sha256}" in build
+        assert build[-7:] == [*(option for name in names for option in ("--tag", name)), "."]
+        assert [call for call in calls if call[0] == "push" and call[1].startswith(f"{image}:")] == [
+            ["push", name] for name in names
+        ]
+    assert len(calls) == 9
+
     # The README's commands in a plain shell of that machine: no venv activated, setup-python's python first.
     shell = {"PATH": f"{runner.python_bin}:{runner.tools}:/usr/bin:/bin", "HOME": str(runner.home)}
     code, output = runner.shell(f"sed -i 's/{after}/{later}/' params.yaml", shell)

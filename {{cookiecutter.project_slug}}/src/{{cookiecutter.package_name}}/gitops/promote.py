@@ -1,7 +1,9 @@
-"""`make promote VERSION=v0.0.3 STAGE=prod`: assign a model version to a stage with GTO.
+"""`make promote VERSION=v0.0.3 STAGE=prod`: assign a model version to a stage, and deploy it there.
 
 `gto assign` tags the commit of `model@v0.0.3` with `model#prod#<n>`; the report site, the API and
-`gto show` show the stage. Push the tag with `git push origin --tags` (or pass --push origin).
+`gto show` show the stage. When the stage has a Kubernetes overlay (deploy/kubernetes/overlays/prod),
+a commit pins that version's image in it (gitops/deploy_pin.py): a GitOps controller rolls it
+out, and promoting an older version rolls back. --push origin pushes the tag and that commit.
 """
 
 import argparse
@@ -14,6 +16,7 @@ from gto.versions import SemVer
 from ..errors import PipelineError, run_main
 from ..registry.git import git
 from ..registry.versions import MODEL_ARTIFACT
+from .deploy_pin import commit_pin, overlay_of, pin
 
 STAGE_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 
@@ -40,12 +43,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("version", help="v0.0.3 or model@v0.0.3")
     parser.add_argument("stage", help="e.g. staging, prod")
-    parser.add_argument("--push", metavar="REMOTE", help="push the new tag to this remote")
+    parser.add_argument("--push", metavar="REMOTE", help="push the new tag (and the deploy commit) to this remote")
+    parser.add_argument("--image", help="the image's registry path to pin (default: the overlay's newName)")
     args = parser.parse_args()
     tag = promote(args.version, args.stage)
-    if args.push:
-        git("push", args.push, f"refs/tags/{tag}")
     print(f"promote: {tag}")
+    version = f"{MODEL_ARTIFACT}@{args.version.removeprefix(f'{MODEL_ARTIFACT}@')}"
+    overlay = overlay_of(args.stage)
+    deployed = False
+    if overlay is not None:
+        pins = pin(overlay, version, args.image)
+        deployed = commit_pin(overlay, version, args.stage)
+        state = "committed" if deployed else "already pinned"
+        print(f"promote: {overlay} pins {', '.join(pins)} ({state})")
+    if args.push:
+        branch = git("symbolic-ref", "--short", "HEAD").stdout.strip() if deployed else None
+        git("push", "--atomic", args.push, f"refs/tags/{tag}", *([f"HEAD:refs/heads/{branch}"] if branch else []))
 
 
 if __name__ == "__main__":

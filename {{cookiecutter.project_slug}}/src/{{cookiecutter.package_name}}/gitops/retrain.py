@@ -7,6 +7,7 @@ taken twice. Nothing changed: no commit, no tag.
 """
 
 import argparse
+import os
 
 from gto import api as gto
 from gto.exceptions import ArtifactNotFound
@@ -53,6 +54,13 @@ def attempt(remote: str, branch: str, push_data: bool) -> str | None:
     return tag
 
 
+def tell_the_workflow(**outputs: str) -> None:
+    """Hand values to the workflow's next steps and jobs (GITHUB_OUTPUT), when GitHub Actions runs this."""
+    if path := os.environ.get("GITHUB_OUTPUT"):
+        with open(path, "a", encoding="utf-8") as file:
+            file.writelines(f"{key}={value}\n" for key, value in outputs.items())
+
+
 def start_from_remote(remote: str, branch: str) -> None:
     """Move to the remote's latest commit, refusing to drop local work or to move another branch."""
     current = git("symbolic-ref", "--short", "-q", "HEAD", check=False).stdout.strip()
@@ -82,6 +90,8 @@ def main() -> None:
             print(f"retrain: push rejected (attempt {number}/{ATTEMPTS}), starting again from {args.branch}: {exc}")
             continue
         print(f"retrain: pushed {tag}" if tag else "retrain: the model did not change; nothing to commit")
+        if tag:  # the image job builds this version (retrain.yml)
+            tell_the_workflow(version=tag, commit=git("rev-parse", "HEAD").stdout.strip())
         return
     raise PipelineError(f"retrain: {args.branch} kept moving; gave up after {ATTEMPTS} attempts")
 
