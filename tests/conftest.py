@@ -108,6 +108,21 @@ class Project:
         shutil.copytree(self.path, target, symlinks=True)
         return type(self)(target, self.context)
 
+    def add_origin(self, folder: Path) -> Path:
+        """A new bare repository in `folder`, added as this project's `origin` (nothing pushed yet)."""
+        origin = folder / "origin.git"
+        subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
+        self.run("git", "remote", "add", "origin", str(origin))
+        return origin
+
+    def copy_with_origin(self, origin: Path, target: Path) -> tuple[Project, Path]:
+        """A private copy of this project and of its bare origin, set as the copy's `origin`: one test pushes there."""
+        origin_copy = target / "origin.git"
+        shutil.copytree(origin, origin_copy, symlinks=True)
+        copied = self.copy(target / self.path.name)
+        copied.run("git", "remote", "set-url", "origin", str(origin_copy))
+        return copied, origin_copy
+
     def json(self, relative: str) -> Any:
         """Read a JSON file of the project."""
         return json.loads((self.path / relative).read_text())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -43,9 +42,7 @@ def images(documents: list[dict[str, Any]]) -> set[str]:
 def versions(bake_shared: Callable[..., Project], tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, Path]:
     """A Django project with two registered model versions, v0.0.1 and v0.0.2, pushed to a bare origin."""
     project = bake_shared(project_name="Deploy")
-    origin = tmp_path_factory.mktemp("deploy") / "origin.git"
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
-    project.run("git", "remote", "add", "origin", str(origin))
+    origin = project.add_origin(tmp_path_factory.mktemp("deploy"))
     for version, trees in (("v0.0.1", 20), ("v0.0.2", 40)):
         hyperparams = {"random_forest": {"n_estimators": trees, "max_depth": None, "min_samples_leaf": 1}}
         project.set_params("train", hyperparams=hyperparams)
@@ -60,11 +57,7 @@ def versions(bake_shared: Callable[..., Project], tmp_path_factory: pytest.TempP
 def deployed(versions: tuple[Project, Path], tmp_path: Path) -> tuple[Project, Path]:
     """A private copy of the project and its origin, for one test to promote in."""
     project, origin = versions
-    origin_copy = tmp_path / "origin.git"
-    shutil.copytree(origin, origin_copy, symlinks=True)
-    copied = project.copy(tmp_path / "project")
-    copied.run("git", "remote", "set-url", "origin", str(origin_copy))
-    return copied, origin_copy
+    return project.copy_with_origin(origin, tmp_path)
 
 
 @pytest.mark.parametrize("stage", ["staging", "prod"])

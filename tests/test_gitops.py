@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -63,9 +62,7 @@ def trained_loop(bake_shared: Callable[..., Project], tmp_path_factory: pytest.T
     project = bake_shared(project_name="Loop", use_django="no")
     project.dvc("repro")
     project.commit_all("First model")
-    origin = tmp_path_factory.mktemp("loop") / "origin.git"
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
-    project.run("git", "remote", "add", "origin", str(origin))
+    origin = project.add_origin(tmp_path_factory.mktemp("loop"))
     project.run("git", "push", "-q", "-u", "origin", "main")
     return project, origin
 
@@ -74,11 +71,7 @@ def trained_loop(bake_shared: Callable[..., Project], tmp_path_factory: pytest.T
 def loop(trained_loop: tuple[Project, Path], tmp_path: Path) -> tuple[Project, Path]:
     """A private copy of the trained project and its origin, for one test to change."""
     project, origin = trained_loop
-    origin_copy = tmp_path / "origin.git"
-    shutil.copytree(origin, origin_copy, symlinks=True)
-    copied = project.copy(tmp_path / "loop")
-    copied.run("git", "remote", "set-url", "origin", str(origin_copy))
-    return copied, origin_copy
+    return project.copy_with_origin(origin, tmp_path)
 
 
 def merge_param_change(project: Project, trees: int) -> None:

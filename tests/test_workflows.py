@@ -57,9 +57,7 @@ def test_a_pull_request_and_its_merge_on_a_hosted_runner(
     project = bake(project_name="Runner", dataset=dataset, python_version=PYTHON_VERSION)
     project.dvc("repro")
     project.commit_all("First model")
-    origin = tmp_path / "origin.git"
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
-    project.run("git", "remote", "add", "origin", str(origin))
+    origin = project.add_origin(tmp_path)
     project.run("git", "push", "-q", "-u", "origin", "main")
     project.run("git", "checkout", "-q", "-b", "tune-the-model")
     params = (project.path / "params.yaml").read_text()
@@ -182,9 +180,7 @@ def test_the_daily_monitor_files_a_blind_run_then_one_issue_for_a_lasting_drift(
     project.dvc("repro")
     project.commit_all("First model")
     project.run(str(BIN / "gto"), "register", "model", "HEAD")  # model@v0.0.1, as retrain.yml registers it
-    origin = tmp_path / "origin.git"
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
-    project.run("git", "remote", "add", "origin", str(origin))
+    origin = project.add_origin(tmp_path)
     project.run("git", "push", "-q", "--follow-tags", "-u", "origin", "main")
     database = production_database(project, tmp_path)
 
