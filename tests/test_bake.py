@@ -321,5 +321,4 @@ def test_pre_commit_config_is_valid_and_lets_the_model_through(project: Project)
     max_kb = int(hooks["check-added-large-files"]["args"][0].split("=")[1])
     assert max_kb * 1024 > 10 * 2**20  # room for a committed model of ten MB and more
     dependabot = yaml.safe_load((project.path / ".github" / "dependabot.yml").read_text())
-    image = {"docker"} if project.context["use_django"] == "yes" else set()  # the Dockerfile's base image
-    assert {update["package-ecosystem"] for update in dependabot["updates"]} == {"pip", "github-actions", *image}
+    assert {update["package-ecosystem"] for update in dependabot["updates"]} == {"pip", "github-actions"}

@@ -75,7 +75,9 @@ def test_each_overlay_builds_and_passes_strict_schema_validation(versions: tuple
     pod = kinds["Deployment"]["spec"]["template"]["spec"]
     (server,) = pod["containers"]
     for probe in ("readinessProbe", "livenessProbe"):
-        assert server[probe]["httpGet"] == {"path": "/api/health", "port": "http"}
+        health = {"path": "/api/health", "port": "http", "httpHeaders": [{"name": "Host", "value": "localhost"}]}
+        assert server[probe]["httpGet"] == health  # a Host that DJANGO_ALLOWED_HOSTS narrowed to yours still lets in
+        assert server[probe]["timeoutSeconds"] == 5
     assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] == 10001
     for container in (server, *pod["initContainers"]):
         assert container["securityContext"]["readOnlyRootFilesystem"] is True
@@ -130,10 +132,20 @@ def test_promote_commits_the_stage_pin_and_rolling_back_is_promoting_the_older_v
 def test_the_gitops_controller_examples_point_at_the_overlays(versions: tuple[Project, Path]) -> None:
     project, _ = versions
     application = yaml.safe_load((project.path / "deploy" / "argocd" / "application.yaml").read_text())
-    assert application["kind"] == "Application"
-    assert application["spec"]["source"]["path"] == f"{OVERLAYS}/prod"
-    flux = list(yaml.safe_load_all((project.path / "deploy" / "flux" / "kustomization.yaml").read_text()))
-    kustomization = by_kind(flux)["Kustomization"]
-    assert kustomization["spec"]["path"] == f"./{OVERLAYS}/prod" and kustomization["spec"]["prune"] is True
-    for document in (application, *flux):  # the overlays they name exist, and build
-        assert (project.path / OVERLAYS / "prod" / "kustomization.yaml").is_file(), document["kind"]
+    assert application["kind"] == "Application" and application["spec"]["syncPolicy"]["automated"]["selfHeal"]
+    flux = by_kind(list(yaml.safe_load_all((project.path / "deploy" / "flux" / "kustomization.yaml").read_text())))
+    assert flux["Kustomization"]["spec"]["prune"] is True
+    assert flux["Kustomization"]["spec"]["sourceRef"]["name"] == flux["GitRepository"]["metadata"]["name"]
+    for path in (application["spec"]["source"]["path"], flux["Kustomization"]["spec"]["path"]):
+        overlay = Path(path.removeprefix("./"))
+        assert overlay.parent == OVERLAYS  # the path each controller applies is an overlay that builds
+        assert by_kind(kustomize(project, overlay.name))["Deployment"]
+
+
+def test_a_recommender_ships_no_monitor_to_deploy(bake_shared: Callable[..., Project]) -> None:
+    # the monitor judges a table model's served rows: no CronJob, no monitor image to pin or push
+    project = bake_shared(project_name="Deploy Recommender", dataset="supermarket")
+    documents = kustomize(project, "prod")
+    assert "CronJob" not in by_kind(documents)
+    assert images(documents) == {"ghcr.io/your-org/deploy-recommender:latest"}
+    assert "GROUP=monitor" not in (project.path / ".github" / "workflows" / "retrain.yml").read_text()
